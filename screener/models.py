@@ -131,3 +131,4 @@ class Run:
     count_stored: int
     count_new: int
     error: str
+    warnings: str = ""

@@ -13,7 +13,18 @@ _DOI_PREFIXES = re.compile(
     r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://doi\.org/|doi\.org/)", re.IGNORECASE
 )
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
-_TAG = re.compile(r"<[^>]+>")
+# Inline markup PubMed, Crossref (JATS) and publishers put in titles and abstracts. Only
+# real tags are dropped: a bare "<" in "p < 0.05" is text, not markup.
+_TAG = re.compile(
+    r"</?(?:[a-z]+:)?(?:i|b|u|em|strong|sup|sub|sc|italic|bold|underline|inf|span|"
+    r"math|mi|mo|mn|mrow|msub|msup|msubsup|mfrac|msqrt|mtext|mstyle|mspace|mover|munder|"
+    r"mtable|mtr|mtd|semantics|annotation|small|font|a)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_BLOCK_TAG = re.compile(
+    r"</?(?:[a-z]+:)?(?:p|br|div|title|sec|list|list-item|abstract)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
 _SPACE = re.compile(r"\s+")
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d|21\d\d)")
 
@@ -51,7 +62,8 @@ def clean_text(value: str | None) -> str:
     """Flatten markup and whitespace: HTML/XML tags dropped, entities decoded."""
     if not value:
         return ""
-    text = html.unescape(_TAG.sub("", str(value)))
+    text = _BLOCK_TAG.sub(" ", _TAG.sub("", str(value)))
+    text = html.unescape(text)
     return _SPACE.sub(" ", text).strip()
 
 

@@ -1,0 +1,20 @@
+"""The command-line front end: a thin click layer over `screener.workflow`."""
+
+from __future__ import annotations
+
+import click
+
+from screener import __version__
+from screener.cli.search import search
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="screener")
+def main() -> None:
+    """screener: search, deduplicate, screen and report a systematic review.
+
+    One SQLite file is one review: --db PATH, else $SCREENER_DB, else db/review.sqlite.
+    """
+
+
+main.add_command(search)

@@ -1,0 +1,32 @@
+"""Build source clients from options and environment variables (read only here)."""
+
+from __future__ import annotations
+
+import os
+
+from screener.cli.common import warn
+from screener.http import HttpClient
+from screener.sources import pubmed
+
+_warned_email = False
+
+
+def pubmed_client() -> pubmed.PubmedClient:
+    """PubMed client from SCREENER_PUBMED_URL, NCBI_EMAIL and NCBI_API_KEY."""
+    global _warned_email
+    email = os.environ.get("NCBI_EMAIL", "").strip()
+    api_key = os.environ.get("NCBI_API_KEY", "").strip()
+    if not email and not _warned_email:
+        _warned_email = True
+        warn(
+            "NCBI_EMAIL is not set; NCBI asks every E-utilities user for a contact e-mail "
+            "(export NCBI_EMAIL=you@example.org)."
+        )
+    http = HttpClient(
+        os.environ.get("SCREENER_PUBMED_URL", pubmed.DEFAULT_URL),
+        service="PubMed E-utilities",
+        rate=10.0 if api_key else 3.0,
+        max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
+        backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
+    )
+    return pubmed.PubmedClient(http, email=email, api_key=api_key)

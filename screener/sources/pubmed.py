@@ -1,0 +1,259 @@
+"""PubMed through NCBI E-utilities: ESearch per date window, EFetch in large batches.
+
+PubMed's ESearch (and EFetch from the history server) stop at 9,999 records, so a
+search is split into date windows, bisected until each holds fewer than the cap. Each
+window is searched once with the history server; its records are then fetched in
+batches by a background thread while the caller parses and stores the previous batch.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import queue
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import requests
+from Bio import Entrez
+from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
+
+from screener.errors import SourceError
+from screener.http import HttpClient, PermanentResponseError, RetryableResponseError
+from screener.queries import split_window
+
+DEFAULT_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+PLATFORM = "PubMed via NCBI E-utilities"
+DATABASE = "PubMed"
+CAP = 9999  # ESearch and history-server EFetch serve at most this many per query
+TOOL = "screener"
+_ERROR = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
+_TRANSIENT = ("search backend failed", "temporarily unavailable", "try again", "timeout")
+_DATE_TAGS = {"pdat": "dp", "edat": "edat", "crdt": "crdt"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A contiguous, inclusive date window of one search, with what ESearch said of it."""
+
+    start: date
+    end: date
+    count: int
+    ids: tuple[str, ...] = ()
+    webenv: str = ""
+    query_key: str = ""
+    translation: str = ""
+
+
+@dataclass
+class SearchPlan:
+    """The windows that together cover the whole search, each under the cap."""
+
+    term_as_sent: str
+    windows: list[Window] = field(default_factory=list)
+    translation: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(w.count for w in self.windows)
+
+
+def windowed_term(term: str, date_field: str, start: date, end: date) -> str:
+    """The query exactly as sent for one window: the user's term AND a date range."""
+    tag = _DATE_TAGS[date_field]
+    return f'({term}) AND ("{start:%Y/%m/%d}"[{tag}] : "{end:%Y/%m/%d}"[{tag}])'
+
+
+class PubmedClient:
+    """E-utilities over an HttpClient; sends tool, email and api_key on every request."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        email: str = "",
+        api_key: str = "",
+        batch_size: int = 1000,
+    ) -> None:
+        self.http = http
+        self.email = email
+        self.api_key = api_key
+        self.batch_size = batch_size
+        self.http.limiter.set_rate(10.0 if api_key else 3.0)
+
+    def _params(self, **params: object) -> dict[str, object]:
+        base: dict[str, object] = {"db": "pubmed", "tool": TOOL}
+        if self.email:
+            base["email"] = self.email
+        if self.api_key:
+            base["api_key"] = self.api_key
+        base.update({k: v for k, v in params.items() if v not in (None, "")})
+        return base
+
+    # ---- searching -------------------------------------------------------------------
+
+    def esearch(self, term: str, *, retmax: int = CAP, webenv: str = "") -> dict:
+        """One ESearch with the history server; returns what Entrez.read parsed."""
+        data = self._params(term=term, usehistory="y", retmax=retmax, WebEnv=webenv)
+        response = self.http.request("POST", "esearch.fcgi", data=data, check=_check_xml)
+        try:
+            result = Entrez.read(io.BytesIO(response.content), validate=False)
+        except (NotXMLError, CorruptedXMLError, ValidationError, RuntimeError) as exc:
+            raise SourceError(f"PubMed ESearch answered something unreadable: {exc}") from None
+        for error in result.get("ErrorList", {}).get("FieldNotFound", []):
+            raise SourceError(f"PubMed does not know the field in {error!r}; check the term.")
+        return result
+
+    def search_windows(
+        self, term: str, date_field: str, start: date, end: date, plan: SearchPlan
+    ) -> Iterator[tuple[Window, int]]:
+        """Search every window of [start, end], bisecting those over the cap.
+
+        Yields each final window with the number of windows still to search, and fills
+        `plan` as it goes. One WebEnv is reused for every window of the run.
+        """
+        pending = [(start, end)]
+        webenv = ""
+        while pending:
+            lo, hi = pending.pop(0)
+            result = self.esearch(windowed_term(term, date_field, lo, hi), webenv=webenv)
+            webenv = str(result.get("WebEnv", webenv))
+            count = int(result["Count"])
+            _collect_warnings(result, plan.warnings)
+            if not plan.translation:  # the first search covers the whole window
+                plan.translation = str(result.get("QueryTranslation", ""))
+            if count > CAP:
+                if lo == hi:
+                    raise SourceError(
+                        f"PubMed holds {count} records for {lo:%Y-%m-%d} alone, more than the "
+                        f"{CAP} one query can return; narrow the term or use another date field."
+                    )
+                # Aim for windows of ~80% of the cap so most need no further split.
+                parts = math.ceil(count / (CAP * 0.8))
+                pending[:0] = split_window(lo, hi, parts)
+                continue
+            window = Window(
+                start=lo,
+                end=hi,
+                count=count,
+                ids=tuple(str(i) for i in result.get("IdList", [])),
+                webenv=webenv,
+                query_key=str(result.get("QueryKey", "")),
+                translation=str(result.get("QueryTranslation", "")),
+            )
+            plan.windows.append(window)
+            yield window, len(pending)
+
+    # ---- fetching --------------------------------------------------------------------
+
+    def fetch_batches(
+        self, window: Window, wanted: Sequence[str]
+    ) -> Iterator[tuple[Sequence[str], bytes]]:
+        """EFetch XML for `wanted` ids of a window, batch by batch.
+
+        When every id of the window is wanted, page the history server; otherwise (a
+        resumed or updated run) POST the missing ids.
+        """
+        size = self.batch_size
+        if len(wanted) == len(window.ids) and window.webenv and window.query_key:
+            for start in range(0, len(wanted), size):
+                ids = wanted[start : start + size]
+                yield (
+                    ids,
+                    self._efetch(
+                        WebEnv=window.webenv,
+                        query_key=window.query_key,
+                        retstart=start,
+                        retmax=size,
+                    ),
+                )
+        else:
+            for start in range(0, len(wanted), size):
+                ids = wanted[start : start + size]
+                yield ids, self._efetch(id=",".join(ids))
+
+    def _efetch(self, **params: object) -> bytes:
+        data = self._params(retmode="xml", **params)
+        response = self.http.request("POST", "efetch.fcgi", data=data, check=_check_efetch)
+        return response.content
+
+    def prefetch(
+        self, jobs: Iterable[tuple[Window, Sequence[str]]], depth: int = 2
+    ) -> Iterator[tuple[Window, Sequence[str], bytes]]:
+        """Fetch in a background thread, `depth` batches ahead of the consumer.
+
+        The consumer parses and stores one batch while the next is on the wire, so a
+        run takes about as long as the slower of the two, not their sum.
+        """
+        out: queue.Queue = queue.Queue(maxsize=depth)
+        stop = threading.Event()
+        done = object()
+
+        def worker() -> None:
+            try:
+                for window, wanted in jobs:
+                    for ids, body in self.fetch_batches(window, wanted):
+                        if stop.is_set():
+                            return
+                        out.put((window, ids, body))
+                out.put(done)
+            except BaseException as exc:  # handed to the consumer, raised there
+                out.put(exc)
+
+        thread = threading.Thread(target=worker, name="pubmed-fetch", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = out.get()
+                if item is done:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while thread.is_alive():  # unblock a worker waiting on a full queue
+                try:
+                    out.get_nowait()
+                except queue.Empty:
+                    thread.join(0.05)
+
+
+def _collect_warnings(result: dict, warnings: list[str]) -> None:
+    for key in ("PhraseIgnored", "QuotedPhraseNotFound", "OutputMessage"):
+        for text in result.get("WarningList", {}).get(key, []):
+            message = f"{key}: {text}"
+            if message not in warnings:
+                warnings.append(message)
+    for text in result.get("ErrorList", {}).get("PhraseNotFound", []):
+        message = f"PhraseNotFound: {text}"
+        if message not in warnings:
+            warnings.append(message)
+
+
+def _check_xml(response: requests.Response) -> None:
+    """Retry HTML pages, truncated bodies and transient <ERROR>s sent with HTTP 200."""
+    body = response.content.lstrip()
+    if body.startswith(b"{") and b"rate limit" in body[:300].lower():
+        raise RetryableResponseError("rate limit exceeded (said in the body)")
+    if not body.startswith(b"<?xml"):
+        raise RetryableResponseError("answered with something that is not XML (an HTML page?)")
+    match = _ERROR.search(body[:4096])
+    if match:
+        message = match.group(1).decode("utf-8", "replace").strip()
+        if any(word in message.lower() for word in _TRANSIENT):
+            raise RetryableResponseError(f"said {message!r}")
+        raise PermanentResponseError(f"said {message!r}")
+    if not body.rstrip().endswith(b">"):
+        raise RetryableResponseError("answered with truncated XML")
+
+
+def _check_efetch(response: requests.Response) -> None:
+    _check_xml(response)
+    tail = response.content.rstrip()[-64:]
+    if b"</PubmedArticleSet>" not in tail and not tail.endswith(b"<PubmedArticleSet/>"):
+        raise RetryableResponseError("answered with truncated PubMed XML")
