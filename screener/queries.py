@@ -49,7 +49,8 @@ def parse_saved_search(text: str, path: str) -> SavedSearch:
 
 def _pubmed(table: dict[str, Any], path: str) -> PubmedQuery:
     _reject_unknown(table, _PUBMED_KEYS, path, "pubmed.")
-    term = _string(table, "term", path, "pubmed.", required=True)
+    # Line breaks keep long strategies readable in the file; PubMed gets one line.
+    term = " ".join(_string(table, "term", path, "pubmed.", required=True).split())
     date_field = _string(table, "date_field", path, "pubmed.") or "pdat"
     if date_field not in PUBMED_DATE_FIELDS:
         choices = ", ".join(PUBMED_DATE_FIELDS)

@@ -97,7 +97,7 @@ class EUtilsState:
         self.count_429 = 0
         self.lock = threading.Lock()
         self._webenv = 0
-        self.die_after_efetch: int | None = None
+        self.efetch_ok_left: int | None = None  # then every EFetch answers 500
 
     def set_records(self, n: int, start: date, days: int, first_pmid: int = 30_000_000) -> None:
         self.records = [
@@ -172,6 +172,10 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "esearch.fcgi":
             return self._esearch(params)
         if endpoint == "efetch.fcgi":
+            if state.efetch_ok_left is not None:
+                if state.efetch_ok_left <= 0:
+                    return self._send(500, b"<html>WWW Error 500</html>", "text/html")
+                state.efetch_ok_left -= 1
             return self._efetch(params)
         self._send(404, b"unknown endpoint", "text/plain")
 
@@ -233,8 +237,6 @@ class Handler(BaseHTTPRequestHandler):
                 parts.append(article_xml(found[0], found[1], found[2]))
         parts.append(b"</PubmedArticleSet>\n")
         self._send(200, b"".join(parts), "text/xml")
-        if state.die_after_efetch is not None:
-            state.die_after_efetch -= 1
 
     def _send(self, code: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
         self.send_response(code)

@@ -29,4 +29,5 @@ def pubmed_client() -> pubmed.PubmedClient:
         max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
         backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
     )
-    return pubmed.PubmedClient(http, email=email, api_key=api_key)
+    batch = int(os.environ.get("SCREENER_PUBMED_BATCH", "1000"))
+    return pubmed.PubmedClient(http, email=email, api_key=api_key, batch_size=batch)

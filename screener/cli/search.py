@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -67,7 +68,9 @@ def _follow(events, finished: list[Run], quiet: bool) -> None:
                 )
                 if event.to_fetch:
                     bar = click.progressbar(
-                        length=event.to_fetch, label=f"  fetching {event.source}", file=None
+                        length=event.to_fetch,
+                        label=f"  fetching {event.source}",
+                        file=sys.stderr,
                     )
                     bar.__enter__()
             elif isinstance(event, workflow.BatchStored) and bar is not None:

@@ -31,6 +31,7 @@ DATABASE = "PubMed"
 CAP = 9999  # ESearch and history-server EFetch serve at most this many per query
 TOOL = "screener"
 _ERROR = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
+_ROOT = re.compile(rb"<([A-Za-z][\w.-]*)[\s>/]")  # the first element: after <?xml and <!DOCTYPE
 _TRANSIENT = ("search backend failed", "temporarily unavailable", "try again", "timeout")
 _DATE_TAGS = {"pdat": "dp", "edat": "edat", "crdt": "crdt"}
 
@@ -178,7 +179,7 @@ class PubmedClient:
 
     def _efetch(self, **params: object) -> bytes:
         data = self._params(retmode="xml", **params)
-        response = self.http.request("POST", "efetch.fcgi", data=data, check=_check_efetch)
+        response = self.http.request("POST", "efetch.fcgi", data=data, check=_check_xml)
         return response.content
 
     def prefetch(
@@ -248,12 +249,9 @@ def _check_xml(response: requests.Response) -> None:
         if any(word in message.lower() for word in _TRANSIENT):
             raise RetryableResponseError(f"said {message!r}")
         raise PermanentResponseError(f"said {message!r}")
-    if not body.rstrip().endswith(b">"):
+    root = _ROOT.search(body[:4096])
+    tail = body.rstrip()[-200:]
+    if root is None or not (
+        tail.endswith(b"</" + root.group(1) + b">") or tail.endswith(b"/>")
+    ):
         raise RetryableResponseError("answered with truncated XML")
-
-
-def _check_efetch(response: requests.Response) -> None:
-    _check_xml(response)
-    tail = response.content.rstrip()[-64:]
-    if b"</PubmedArticleSet>" not in tail and not tail.endswith(b"<PubmedArticleSet/>"):
-        raise RetryableResponseError("answered with truncated PubMed XML")

@@ -1,0 +1,1 @@
+"""The Textual front end: screening screens over the same workflow as the CLI."""
