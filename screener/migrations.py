@@ -113,4 +113,13 @@ def _m001_foundation(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_foundation]
+def _m002_enrichment(db: sqlite_utils.Database) -> None:
+    # When Crossref was last asked about the record, and what it filled in.
+    db.execute("ALTER TABLE records ADD COLUMN enriched_at TEXT")
+    db.execute("ALTER TABLE records ADD COLUMN enriched_fields TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_foundation,
+    _m002_enrichment,
+]

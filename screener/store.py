@@ -242,6 +242,30 @@ class Store:
         for row in self.conn.execute(sql + " ORDER BY id", args):
             yield row["id"], row_to_record(row)
 
+    def records_to_enrich(self, only_gaps: bool, again: bool) -> list[tuple[int, Record]]:
+        """Records with a DOI to look up in Crossref: those with gaps, or all of them;
+        by default only those never looked up."""
+        sql = "SELECT * FROM records WHERE doi != ''"
+        if only_gaps:
+            sql += " AND (abstract = '' OR journal = '' OR year IS NULL)"
+        if not again:
+            sql += " AND enriched_at IS NULL"
+        return [(row["id"], row_to_record(row)) for row in self.conn.execute(sql + " ORDER BY id")]
+
+    def save_enrichment(self, record_id: int, record: Record, filled: Sequence[str]) -> None:
+        """Write the fields Crossref filled (never others) and note the lookup."""
+        names = [name for name in filled if name in RECORD_COLUMNS]
+        values = dict(zip(RECORD_COLUMNS, _record_values(record), strict=True))
+        sets = "".join(f"{name} = :{name}, " for name in names)
+        params = {name: values[name] for name in names}
+        params.update(id=record_id, at=now(), filled=json.dumps(list(filled)))
+        with self.transaction():
+            self.conn.execute(
+                f"UPDATE records SET {sets}updated_at = CASE WHEN :filled != '[]' THEN :at "
+                "ELSE updated_at END, enriched_at = :at, enriched_fields = :filled WHERE id = :id",
+                params,
+            )
+
     def count_records(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from screener import __version__
+from screener.cli.others import doi, enrich
 from screener.cli.search import search
 
 
@@ -18,3 +19,5 @@ def main() -> None:
 
 
 main.add_command(search)
+main.add_command(doi)
+main.add_command(enrich)

@@ -6,7 +6,7 @@ import os
 
 from screener.cli.common import warn
 from screener.http import HttpClient
-from screener.sources import pubmed
+from screener.sources import crossref, doi, pubmed
 
 _warned_email = False
 
@@ -31,3 +31,30 @@ def pubmed_client() -> pubmed.PubmedClient:
     )
     batch = int(os.environ.get("SCREENER_PUBMED_BATCH", "1000"))
     return pubmed.PubmedClient(http, email=email, api_key=api_key, batch_size=batch)
+
+
+def crossref_client() -> crossref.CrossrefClient:
+    """Crossref client from SCREENER_CROSSREF_URL and CROSSREF_MAILTO (polite pool)."""
+    mailto = (
+        os.environ.get("CROSSREF_MAILTO", "").strip() or os.environ.get("NCBI_EMAIL", "").strip()
+    )
+    http = HttpClient(
+        os.environ.get("SCREENER_CROSSREF_URL", crossref.DEFAULT_URL),
+        service="Crossref",
+        rate=5.0,  # until Crossref's own x-rate-limit headers say otherwise
+        max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
+        backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
+    )
+    return crossref.CrossrefClient(http, mailto=mailto or None)
+
+
+def doi_resolver() -> doi.DoiResolver:
+    """Crossref first, then doi.org content negotiation (SCREENER_DOI_URL)."""
+    http = HttpClient(
+        os.environ.get("SCREENER_DOI_URL", doi.DEFAULT_URL),
+        service="doi.org",
+        rate=5.0,
+        max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
+        backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
+    )
+    return doi.DoiResolver(http, crossref_client())

@@ -7,13 +7,14 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
+from screener import workflow
 from screener.errors import ScreenerError
 from screener.store import Store
 
@@ -92,3 +93,42 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     for row in rows:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def follow(events: Iterable, finished: list) -> None:
+    """Show windows as they are searched, then a progress bar over the fetch; collect
+    what each run ended with into `finished`. Progress goes to stderr (stdout may be JSON)."""
+    bar = None
+    try:
+        for event in events:
+            if isinstance(event, workflow.WindowSearched):
+                click.echo(
+                    f"  {event.source}: {event.start} to {event.end}: {event.count} records"
+                    + (f" ({event.pending} windows to go)" if event.pending else ""),
+                    err=True,
+                )
+            elif isinstance(event, workflow.FetchPlanned):
+                click.echo(
+                    f"  {event.source}: {event.reported} found in {event.windows} window(s); "
+                    f"{event.already_stored} already stored, {event.to_fetch} to fetch",
+                    err=True,
+                )
+                if event.to_fetch:
+                    bar = click.progressbar(
+                        length=event.to_fetch,
+                        label=f"  fetching {event.source}",
+                        file=sys.stderr,
+                    )
+                    bar.__enter__()
+            elif isinstance(event, workflow.BatchStored) and bar is not None:
+                bar.update(event.fetched)
+            elif isinstance(event, workflow.BatchStored):
+                pass
+            else:  # the run's end: a RunFinished or a use case's own report
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+                    bar = None
+                finished.append(event.run if isinstance(event, workflow.RunFinished) else event)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

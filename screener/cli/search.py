@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from screener import workflow
 from screener.cli import clients
 from screener.cli.common import (
     db_option,
+    follow,
     handle_errors,
     json_option,
     open_store,
@@ -39,50 +39,19 @@ def run_cmd(file: Path, cutoff: str | None, db_path: Path | None, as_json: bool)
     end = parse_cli_date(cutoff) if cutoff else None
     finished: list[Run] = []
     with open_store(db_path) as store:
-        client = clients.pubmed_client() if saved.pubmed else None
-        events = workflow.run_search(store, saved, pubmed_client=client, cutoff=end)
-        _follow(events, finished, quiet=as_json)
+        events = workflow.run_search(
+            store,
+            saved,
+            pubmed_client=clients.pubmed_client() if saved.pubmed else None,
+            crossref_client=clients.crossref_client() if saved.crossref else None,
+            cutoff=end,
+        )
+        follow(events, finished)
     if as_json:
         print_json({"search": saved.name, "runs": finished})
         return
     for run in finished:
         _say_finished(run)
-
-
-def _follow(events, finished: list[Run], quiet: bool) -> None:
-    """Show windows as they are searched, then a progress bar over the fetch."""
-    bar = None
-    try:
-        for event in events:
-            if isinstance(event, workflow.WindowSearched):
-                click.echo(
-                    f"  {event.source}: {event.start} to {event.end}: {event.count} records"
-                    + (f" ({event.pending} windows to go)" if event.pending else ""),
-                    err=True,
-                )
-            elif isinstance(event, workflow.FetchPlanned):
-                click.echo(
-                    f"  {event.source}: {event.reported} found in {event.windows} window(s); "
-                    f"{event.already_stored} already stored, {event.to_fetch} to fetch",
-                    err=True,
-                )
-                if event.to_fetch:
-                    bar = click.progressbar(
-                        length=event.to_fetch,
-                        label=f"  fetching {event.source}",
-                        file=sys.stderr,
-                    )
-                    bar.__enter__()
-            elif isinstance(event, workflow.BatchStored) and bar is not None:
-                bar.update(event.fetched)
-            elif isinstance(event, workflow.RunFinished):
-                if bar is not None:
-                    bar.__exit__(None, None, None)
-                    bar = None
-                finished.append(event.run)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 def _say_finished(run: Run) -> None:

@@ -1,60 +1,24 @@
-"""Use cases: run a saved search, list searches and runs. No click, no textual.
-
-Long work is a generator of small event dataclasses, so the CLI can draw a progress
-bar and the TUI can post messages from a worker thread, over the same code.
-"""
+"""Run saved searches (PubMed, Crossref) up to a cutoff; list searches and runs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from screener.errors import QueryFileError, ScreenerError, SourceError
-from screener.models import PubmedQuery, Run, SavedSearch
+from screener.models import CrossrefQuery, PubmedQuery, Run, SavedSearch
 from screener.queries import EARLIEST, PUBMED_DATE_FIELDS, check_window, parse_saved_search
-from screener.sources import pubmed
+from screener.sources import crossref, pubmed
 from screener.sources.pubmed_xml import PubmedXmlError, parse_efetch
 from screener.store import Store
-
-
-@dataclass(frozen=True)
-class WindowSearched:
-    """ESearch answered for one date window (after any bisection)."""
-
-    source: str
-    start: date
-    end: date
-    count: int
-    pending: int
-
-
-@dataclass(frozen=True)
-class FetchPlanned:
-    """Everything is searched: how many records the service reported, how many to fetch."""
-
-    source: str
-    reported: int
-    to_fetch: int
-    already_stored: int
-    windows: int
-
-
-@dataclass(frozen=True)
-class BatchStored:
-    """One batch was fetched, parsed and committed."""
-
-    source: str
-    fetched: int
-    new: int
-
-
-@dataclass(frozen=True)
-class RunFinished:
-    """A run ended (completed); `run` is the row as stored."""
-
-    run: Run
+from screener.workflow.events import (
+    BatchStored,
+    Event,
+    FetchPlanned,
+    RunFinished,
+    WindowSearched,
+)
 
 
 def load_saved_search(path: str | Path) -> SavedSearch:
@@ -74,15 +38,43 @@ def run_search(
     search: SavedSearch,
     *,
     pubmed_client: pubmed.PubmedClient | None = None,
+    crossref_client: crossref.CrossrefClient | None = None,
     cutoff: date | None = None,
-) -> Iterator[WindowSearched | FetchPlanned | BatchStored | RunFinished]:
+) -> Iterator[Event]:
     """Run every source section of a saved search up to its cutoff (or `cutoff`)."""
+    for section, client in (("pubmed", pubmed_client), ("crossref", crossref_client)):
+        if getattr(search, section) is not None and client is None:
+            raise ScreenerError(f"internal: a {section} client is needed for [{section}]")
     store.mark_interrupted_runs()
     store.save_search(search.name, search.path, search.description, search.text)
     if search.pubmed is not None:
-        if pubmed_client is None:
-            raise ScreenerError("internal: a PubMed client is needed for a [pubmed] search")
         yield from run_pubmed(store, search, search.pubmed, pubmed_client, cutoff)
+    if search.crossref is not None:
+        yield from run_crossref(store, search, search.crossref, crossref_client, cutoff)
+
+
+def guarded_run(store: Store, run_id: int, body: Iterator[Event]) -> Iterator[Event]:
+    """Drive a run's body; whatever happens, the run ends completed, failed or interrupted.
+
+    What was stored before a failure stays stored: each batch is its own transaction.
+    """
+    try:
+        yield from body
+    except (KeyboardInterrupt, GeneratorExit):
+        store.finish_run(run_id, "interrupted", "stopped before it finished")
+        raise
+    except ScreenerError as exc:
+        store.finish_run(run_id, "failed", str(exc))
+        raise
+    except Exception as exc:  # a bug: keep the run honest, then let it surface
+        store.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    yield RunFinished(store.finish_run(run_id, "completed"))
+
+
+def _window(start: date | None, end: date, where: str) -> date:
+    check_window(start, end, where)
+    return end
 
 
 def run_pubmed(
@@ -91,11 +83,10 @@ def run_pubmed(
     query: PubmedQuery,
     client: pubmed.PubmedClient,
     cutoff: date | None,
-) -> Iterator[WindowSearched | FetchPlanned | BatchStored | RunFinished]:
+) -> Iterator[Event]:
     """One PubMed run: search all windows, link what is stored, fetch and store the rest."""
-    end = cutoff or query.cutoff
     start = query.start or EARLIEST
-    check_window(start, end, f"{search.path}: pubmed (with --cutoff)")
+    end = _window(start, cutoff or query.cutoff, f"{search.path}: pubmed (with --cutoff)")
     plan = pubmed.SearchPlan(
         term_as_sent=pubmed.windowed_term(query.term, query.date_field, start, end)
     )
@@ -110,34 +101,69 @@ def run_pubmed(
         date_from=start.isoformat() if query.start else "",
         date_to=end.isoformat(),
     )
-    try:
-        for window, pending in client.search_windows(
-            query.term, query.date_field, start, end, plan
-        ):
-            yield WindowSearched("pubmed", window.start, window.end, window.count, pending)
-        store.update_run(
-            run_id,
-            query_translation=plan.translation,
-            count_reported=plan.count,
-            warnings="\n".join(plan.warnings),
-        )
-        yield from _fetch_pubmed(store, run_id, plan, client)
-        run = store.finish_run(run_id, "completed")
-    except KeyboardInterrupt:
-        store.finish_run(run_id, "interrupted", "stopped by the user (Ctrl-C)")
-        raise
-    except ScreenerError as exc:
-        store.finish_run(run_id, "failed", str(exc))
-        raise
-    except Exception as exc:  # a bug: keep the run honest, then let it surface
-        store.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    yield RunFinished(run)
+    body = _pubmed_body(store, run_id, query, client, plan, (start, end))
+    yield from guarded_run(store, run_id, body)
+
+
+def _pubmed_body(
+    store: Store,
+    run_id: int,
+    query: PubmedQuery,
+    client: pubmed.PubmedClient,
+    plan: pubmed.SearchPlan,
+    window: tuple[date, date],
+) -> Iterator[Event]:
+    start, end = window
+    for window, pending in client.search_windows(query.term, query.date_field, start, end, plan):
+        yield WindowSearched("pubmed", window.start, window.end, window.count, pending)
+    store.update_run(
+        run_id,
+        query_translation=plan.translation,
+        count_reported=plan.count,
+        warnings="\n".join(plan.warnings),
+    )
+    yield from _fetch_pubmed(store, run_id, plan, client)
+
+
+def run_crossref(
+    store: Store,
+    search: SavedSearch,
+    query: CrossrefQuery,
+    client: crossref.CrossrefClient,
+    cutoff: date | None,
+) -> Iterator[Event]:
+    """One Crossref run: every cursor page up to the cutoff, stored page by page."""
+    assert query.cutoff is not None
+    end = _window(query.start, cutoff or query.cutoff, f"{search.path}: crossref (with --cutoff)")
+    run_id = store.start_run(
+        kind="search",
+        source="crossref",
+        database=crossref.DATABASE,
+        platform=crossref.PLATFORM,
+        search_name=search.name,
+        query=client.describe(query, end),
+        date_field=f"{query.date_field} (from-/until-{crossref.DATE_FILTERS[query.date_field]})",
+        date_from=query.start.isoformat() if query.start else "",
+        date_to=end.isoformat(),
+        filters=",".join(f"{k}:{v}" for k, v in query.filters),
+    )
+    yield from guarded_run(store, run_id, _crossref_body(store, run_id, query, client, end))
+
+
+def _crossref_body(
+    store: Store, run_id: int, query: CrossrefQuery, client: crossref.CrossrefClient, end: date
+) -> Iterator[Event]:
+    for page in client.search(query, end):
+        if page.number == 1:
+            store.update_run(run_id, count_reported=page.total_results)
+            yield FetchPlanned("crossref", page.total_results, page.total_results, 0, 1)
+        _linked, new = store.add_records(run_id, page.items)
+        yield BatchStored("crossref", len(page.items), new)
 
 
 def _fetch_pubmed(
     store: Store, run_id: int, plan: pubmed.SearchPlan, client: pubmed.PubmedClient
-) -> Iterator[FetchPlanned | BatchStored]:
+) -> Iterator[Event]:
     all_ids = [pmid for window in plan.windows for pmid in window.ids]
     known = store.known_ids("pubmed", all_ids)
     store.link_records(run_id, known.values())
