@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from screener.errors import DatabaseError
-from screener.migrations import MIGRATIONS
+from screener.store.migrations import MIGRATIONS
 from screener.models import Record
 from screener.store import Store
 from tests.conftest import ROOT

@@ -119,7 +119,114 @@ def _m002_enrichment(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE records ADD COLUMN enriched_fields TEXT")
 
 
+def _audit_triggers(db: sqlite_utils.Database, table: str, key: str, actor: str) -> None:
+    """Every insert, update and delete on `table` lands in audit_log, old and new values,
+    written by the database itself so no code path can skip it."""
+    columns = [c.name for c in db[table].columns]
+
+    def obj(prefix: str) -> str:
+        return "json_object(" + ", ".join(f"'{c}', {prefix}.{c}" for c in columns) + ")"
+
+    for action, old, new, row in (
+        ("insert", "NULL", obj("NEW"), "NEW"),
+        ("update", obj("OLD"), obj("NEW"), "NEW"),
+        ("delete", obj("OLD"), "NULL", "OLD"),
+    ):
+        db.execute(
+            f"""CREATE TRIGGER {table}_audit_{action} AFTER {action.upper()} ON {table}
+                BEGIN
+                  INSERT INTO audit_log (entity, entity_id, action, actor, old, new)
+                  VALUES ('{table}', {key.replace("ROW", row)}, '{action}',
+                          {actor.replace("ROW", row)}, {old}, {new});
+                END"""
+        )
+
+
+def _m003_dedup_and_screening(db: sqlite_utils.Database) -> None:
+    # Candidate pairs found by dedup, with the engine's verdict and any person's decision.
+    db.execute(
+        """CREATE TABLE dedup_pairs (
+             a INTEGER NOT NULL REFERENCES records(id),
+             b INTEGER NOT NULL REFERENCES records(id),
+             score REAL NOT NULL,
+             method TEXT NOT NULL,
+             verdict TEXT NOT NULL CHECK (verdict IN ('duplicate', 'uncertain')),
+             evidence TEXT NOT NULL,         -- JSON: field -> agree/disagree/...
+             decision TEXT CHECK (decision IN ('confirmed', 'rejected')),
+             decided_by TEXT,
+             decided_at TEXT,
+             found_at TEXT NOT NULL,
+             PRIMARY KEY (a, b),
+             CHECK (a < b)
+           ) WITHOUT ROWID"""
+    )
+    # The resulting links: each duplicate points at its group's canonical record.
+    db.execute(
+        """CREATE TABLE duplicates (
+             record_id INTEGER PRIMARY KEY REFERENCES records(id),
+             canonical_id INTEGER NOT NULL REFERENCES records(id),
+             method TEXT NOT NULL,
+             score REAL NOT NULL,
+             evidence TEXT NOT NULL,
+             decided_by TEXT NOT NULL,       -- 'screener' or the person who confirmed
+             linked_at TEXT NOT NULL,
+             CHECK (record_id != canonical_id)
+           )"""
+    )
+    db.execute("CREATE INDEX duplicates_canonical ON duplicates(canonical_id)")
+    db.execute(
+        """CREATE TABLE decisions (
+             record_id INTEGER NOT NULL REFERENCES records(id),
+             stage TEXT NOT NULL CHECK (stage IN ('title-abstract', 'full-text')),
+             reviewer TEXT NOT NULL,
+             decision TEXT NOT NULL
+               CHECK (decision IN ('include', 'exclude', 'maybe', 'not-retrieved')),
+             reason TEXT NOT NULL DEFAULT '',
+             note TEXT NOT NULL DEFAULT '',
+             decided_at TEXT NOT NULL,
+             PRIMARY KEY (record_id, stage, reviewer)
+           )"""
+    )
+    db.execute("CREATE INDEX decisions_reviewer ON decisions(reviewer, stage)")
+    db.execute(
+        """CREATE TABLE resolutions (
+             record_id INTEGER NOT NULL REFERENCES records(id),
+             stage TEXT NOT NULL CHECK (stage IN ('title-abstract', 'full-text')),
+             decision TEXT NOT NULL
+               CHECK (decision IN ('include', 'exclude', 'maybe', 'not-retrieved')),
+             reason TEXT NOT NULL DEFAULT '',
+             rationale TEXT NOT NULL DEFAULT '',
+             adjudicator TEXT NOT NULL,
+             resolved_at TEXT NOT NULL,
+             PRIMARY KEY (record_id, stage)
+           )"""
+    )
+    db.execute(
+        """CREATE TABLE fulltexts (
+             record_id INTEGER PRIMARY KEY REFERENCES records(id),
+             location TEXT NOT NULL,         -- a path or URL to the PDF
+             added_by TEXT NOT NULL,
+             added_at TEXT NOT NULL
+           )"""
+    )
+    db.execute(
+        """CREATE TABLE settings (
+             key TEXT PRIMARY KEY,
+             value TEXT NOT NULL             -- JSON
+           )"""
+    )
+    pair = "ROW.a || '-' || ROW.b"
+    _audit_triggers(db, "dedup_pairs", pair, "COALESCE(ROW.decided_by, 'screener')")
+    _audit_triggers(db, "duplicates", "ROW.record_id", "ROW.decided_by")
+    stage_key = "ROW.record_id || '/' || ROW.stage"
+    _audit_triggers(db, "decisions", stage_key + " || '/' || ROW.reviewer", "ROW.reviewer")
+    _audit_triggers(db, "resolutions", stage_key, "ROW.adjudicator")
+    _audit_triggers(db, "fulltexts", "ROW.record_id", "ROW.added_by")
+    _audit_triggers(db, "settings", "ROW.key", "'screener'")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_foundation,
     _m002_enrichment,
+    _m003_dedup_and_screening,
 ]

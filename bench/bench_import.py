@@ -1,0 +1,140 @@
+"""Benchmark: read a 100,000-entry RIS export with `screener.importers.read_file`.
+
+Builds the file at run time in a temporary directory, by replicating the real Scopus and
+Web of Science entries of ../shared/fixtures/ris with fresh ids, DOIs and titles (or, when
+../shared is absent, from synthetic entries of the same shape), then reads it in a child
+process and prints records/s, seconds and the child's peak memory (ru_maxrss, the whole
+process: interpreter, file reading and the records kept). The target: well under a minute
+and under 1 GiB.
+
+    python bench/bench_import.py [--records 100000] [--tracemalloc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+RIS_FIXTURES = SHARED / "fixtures" / "ris"
+TARGET_SECONDS = 60.0
+TARGET_MIB = 1024.0
+
+
+def fixture_entries() -> list[str]:
+    """The raw text of every entry in the real RIS fixtures ([] when ../shared is absent)."""
+    entries: list[str] = []
+    for path in sorted(RIS_FIXTURES.glob("*.ris")):
+        text = path.read_bytes().decode("utf-8-sig")
+        for chunk in re.split(r"^ER  -[^\n]*\n?", text, flags=re.MULTILINE):
+            chunk = chunk.strip("\n")
+            if chunk.lstrip().startswith("TY  -"):
+                entries.append(chunk.lstrip() + "\nER  - \n\n")
+    return entries
+
+
+def synthetic_entry(rng: random.Random) -> str:
+    """One realistic Scopus-shaped entry (used when the real fixtures are absent)."""
+    words = ["canine", "feline", "sleep", "taurine", "plasma", "cohort", "trial", "renal"]
+
+    def text(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    lines = ["TY  - JOUR"]
+    lines += [f"AU  - {text(1).title()}, {chr(65 + rng.randrange(26))}." for _ in range(6)]
+    lines += [f"TI  - {text(12).capitalize()}", "PY  - 2024", "T2  - Journal of Examples"]
+    lines += ["VL  - 12", "IS  - 3", "SP  - 100", "EP  - 110", "DO  - 10.5555/example"]
+    lines += ["UR  - https://www.scopus.com/inward/record.uri?eid=2-s2.0-1&partnerID=40"]
+    lines += [f"AB  - {text(200)}"] + [f"KW  - {text(2)}" for _ in range(35)]
+    lines += ["SN  - 20762615 (ISSN)", "LA  - English", "J2  - J. Ex.", "M3  - Article"]
+    lines += ["DB  - Scopus", f"N1  - Export Date: 1 May 2025; {text(30)}"]
+    return "\n".join(lines) + "\nER  - \n\n"
+
+
+def varied(entry: str, number: int) -> str:
+    """The entry with ids, DOI and title made unique for copy `number`."""
+    entry = re.sub(r"eid=2-s2\.0-\d+", f"eid=2-s2.0-{90000000000 + number}", entry)
+    entry = re.sub(r"(^|\r)AN  - WOS:\w+", rf"\1AN  - WOS:{number:015d}", entry, flags=re.MULTILINE)
+    entry = re.sub(r"^(DO  - \S+)", rf"\1.{number}", entry, flags=re.MULTILINE)
+    return re.sub(r"^(TI  - .*)$", rf"\1 [{number}]", entry, count=1, flags=re.MULTILINE)
+
+
+def generate(path: Path, count: int) -> int:
+    """Write `count` entries to `path`; returns the file size in bytes."""
+    templates = fixture_entries()
+    rng = random.Random(20250101)
+    if not templates:
+        templates = [synthetic_entry(rng) for _ in range(60)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("\ufeff")
+        for number in range(count):
+            handle.write(varied(templates[number % len(templates)], number))
+    return path.stat().st_size
+
+
+def read_in_this_process(path: Path, trace: bool) -> dict[str, float]:
+    """Read the file; the measurements as a dict (run in the child process)."""
+    sys.path.insert(0, str(ROOT))
+    from screener.importers import read_file
+
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    began = time.perf_counter()
+    result = read_file(path, "Scopus")
+    seconds = time.perf_counter() - began
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "records": len(result.records),
+        "problems": len(result.problems),
+        "seconds": seconds,
+        "peak_mib": peak_kib / 1024,
+        "traced_mib": traced,
+        "encoding": result.encoding,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations")
+    parser.add_argument("--read", type=Path, help=argparse.SUPPRESS)  # child mode
+    args = parser.parse_args()
+    if args.read:
+        print(json.dumps(read_in_this_process(args.read, args.tracemalloc)))
+        return
+    source = "real Scopus + WoS fixture entries" if fixture_entries() else "synthetic entries"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.ris"
+        size = generate(path, args.records)
+        print(f"generated {args.records:,} entries from {source}: {size / 2**20:.1f} MiB")
+        command = [sys.executable, __file__, "--read", str(path)]
+        if args.tracemalloc:
+            command.append("--tracemalloc")
+        child = subprocess.run(command, capture_output=True, text=True, check=True)
+    stats = json.loads(child.stdout)
+    rate = stats["records"] / stats["seconds"]
+    print(f"records:   {stats['records']:,} ({stats['problems']} problems, {stats['encoding']})")
+    print(f"seconds:   {stats['seconds']:.2f}  (target < {TARGET_SECONDS:.0f})")
+    print(f"records/s: {rate:,.0f}")
+    print(f"peak RSS:  {stats['peak_mib']:.0f} MiB  (target < {TARGET_MIB:.0f})")
+    if args.tracemalloc:
+        print(f"peak traced Python allocations: {stats['traced_mib']:.0f} MiB")
+    ok = stats["seconds"] < TARGET_SECONDS and stats["peak_mib"] < TARGET_MIB
+    print("OK" if ok else "TOO SLOW OR TOO BIG")
+    sys.exit(0 if ok and stats["records"] == args.records else 1)
+
+
+if __name__ == "__main__":
+    main()

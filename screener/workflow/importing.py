@@ -1,0 +1,89 @@
+"""Import export files (RIS, MEDLINE/.nbib, BibTeX, CSV) as runs: all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from screener.errors import ImportFileError
+from screener.importers import ImportResult, Problem, read_file
+from screener.importers.fingerprint import file_sha256
+from screener.models import Run
+from screener.store import Store
+
+METHODS = ("databases", "registers")
+_SHOWN_PROBLEMS = 5
+
+
+@dataclass(frozen=True)
+class FileImported:
+    run: Run
+    format: str
+    encoding: str
+    skipped: tuple[Problem, ...]
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    database: str,
+    *,
+    fmt: str = "auto",
+    skip_bad: bool = False,
+    force: bool = False,
+    method: str = "databases",
+    platform: str = "",
+    query: str = "",
+    date_searched: str = "",
+) -> FileImported:
+    """Import one file as one run. With a broken entry, nothing is imported unless
+    `skip_bad`; the same file (by sha256) is refused unless `force`."""
+    if method not in METHODS:
+        raise ImportFileError(f"unknown method {method!r}: use databases or registers.")
+    sha = file_sha256(path)
+    earlier = store.find_import(sha)
+    if earlier is not None and not force:
+        raise ImportFileError(
+            f"{path}: this file was already imported (run {earlier.id}, {earlier.database}, "
+            f"{earlier.started[:10]}); use --force to import it again."
+        )
+    result = read_file(path, database, fmt)
+    if result.problems and not skip_bad:
+        raise ImportFileError(_problems_message(path, result))
+    store.mark_interrupted_runs()
+    run_id = store.start_run(
+        kind="import",
+        source="file",
+        database=database.strip(),
+        platform=platform or f"{result.format} export",
+        method=method,
+        query=query,
+        date_to=date_searched,
+        file_name=str(path),
+        file_sha256=sha,
+        count_reported=len(result.records) + len(result.problems),
+    )
+    try:
+        store.add_records(run_id, result.records)  # one transaction: never half a file
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    warnings = "\n".join(_describe(p) for p in result.problems)
+    run = store.finish_run(run_id, "completed", warnings=warnings)
+    return FileImported(run, result.format, result.encoding, result.problems)
+
+
+def _describe(problem: Problem) -> str:
+    where = f"entry {problem.entry}" + (f" (line {problem.line})" if problem.line else "")
+    return f"{where}: {problem.message}"
+
+
+def _problems_message(path: Path, result: ImportResult) -> str:
+    shown = "; ".join(_describe(p) for p in result.problems[:_SHOWN_PROBLEMS])
+    more = len(result.problems) - _SHOWN_PROBLEMS
+    extra = f"; and {more} more" if more > 0 else ""
+    return (
+        f"{path}: {len(result.problems)} broken entr"
+        f"{'y' if len(result.problems) == 1 else 'ies'}: {shown}{extra}. Nothing was imported: "
+        f"fix the file, or use --skip-bad to import the {len(result.records)} good ones."
+    )
