@@ -62,6 +62,9 @@ class Record:
     flags: tuple[str, ...] = ()
     # Links to related notices, e.g. ("ErratumIn", "PMID 123") or ("retraction", "10.1/x").
     relations: tuple[tuple[str, str], ...] = ()
+    # Fields the source had that no column above holds (e.g. an export's own columns),
+    # kept as (name, value) so nothing the user imported is lost.
+    extra: tuple[tuple[str, str], ...] = ()
 
     def with_changes(self, **changes: object) -> Record:
         return replace(self, **changes)

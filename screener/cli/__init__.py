@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from screener import __version__
+from screener.cli.dedup import dedup
 from screener.cli.importing import import_cmd
 from screener.cli.others import doi, enrich
 from screener.cli.search import search
@@ -23,3 +24,4 @@ main.add_command(search)
 main.add_command(import_cmd)
 main.add_command(doi)
 main.add_command(enrich)
+main.add_command(dedup)

@@ -132,3 +132,14 @@ def follow(events: Iterable, finished: list) -> None:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a file whole or not at all: a temporary file renamed into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ScreenerError(f"{path}: cannot write it ({exc.strerror or exc}).") from None

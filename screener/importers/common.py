@@ -250,7 +250,7 @@ def finish(drafts: Iterable[Draft], database: str) -> Finished:
     return Finished(records=records, problems=problems, entries=entries)
 
 
-_NOT_CONTENT = frozenset({"entry_type", "flags", "language", "publication_types"})
+_NOT_CONTENT = frozenset({"entry_type", "flags", "language", "publication_types", "extra"})
 
 
 def _no_title_message(fields: dict[str, Any]) -> str:

@@ -173,7 +173,7 @@ def read(source: TextFile) -> Iterator[Draft]:
             yield (
                 Draft(entry, start, error=error)
                 if error
-                else build(entry, start, row, columns, intern)
+                else build(entry, start, row, columns, intern, header)
             )
 
 
@@ -218,9 +218,14 @@ def _cells(row: list[str], columns: dict[str, list[int]], key: str) -> list[str]
 
 
 def build(
-    entry: int, line: int, row: list[str], columns: dict[str, list[int]], intern: Interner
+    entry: int,
+    line: int,
+    row: list[str],
+    columns: dict[str, list[int]],
+    intern: Interner,
+    header: list[str] = (),
 ) -> Draft:
-    """The draft for one data row."""
+    """The draft for one data row; cells of columns no field maps are kept as `extra`."""
 
     def cell(key: str) -> str:
         return _cell(row, columns, key)
@@ -250,8 +255,18 @@ def build(
         "language": intern(squash(cell("language"))),
         "url": cell("url"),
         "flags": tuple(type_flags(types)),
+        "extra": _extra(row, columns, header),
     }
     return Draft(entry, line, fields, own_id=cell("id"))
+
+
+def _extra(row: list[str], columns: dict[str, list[int]], header: list[str]) -> tuple:
+    used = {i for indexes in columns.values() for i in indexes}
+    return tuple(
+        (header[i].strip(), row[i].strip())
+        for i in range(min(len(header), len(row)))
+        if i not in used and header[i].strip() and blank(row[i])
+    )
 
 
 def split_authors(value: str) -> tuple[str, ...]:

@@ -45,7 +45,7 @@ class Pair:
 _DEDUP_COLUMNS = (
     "id, title, authors, year, CASE WHEN journal != '' THEN journal ELSE journal_abbrev END "
     "AS journal, volume, issue, pages, doi, pmid, pmcid, entry_type, abstract, "
-    "publication_types, flags, source, issn"
+    "publication_types, flags, source, issn, extra"
 )
 
 
@@ -59,6 +59,9 @@ class DedupMixin:
             item = dict(row)
             for key in ("authors", "publication_types", "flags"):
                 item[key] = tuple(json.loads(item[key])) if item[key] else ()
+            # A search set's records were deduplicated before (bib-dedupe's convention).
+            extra = dict(json.loads(item.pop("extra") or "[]"))
+            item["search_set"] = extra.get("search_set", "")
             for key, value in item.items():
                 if value is None and key != "year":
                     item[key] = ""
@@ -92,14 +95,15 @@ class DedupMixin:
             )
         return len(rows)
 
-    def add_pair(self, a: int, b: int, method: str, evidence: Mapping[str, str]) -> None:
-        """Add an uncertain pair (if not already known) for a person to look at."""
+    def hold_pair(self, a: int, b: int, method: str, evidence: Mapping[str, str]) -> None:
+        """Put an undecided pair up for a person to look at (verdict 'uncertain')."""
         a, b = min(a, b), max(a, b)
         with self.transaction():
             self.conn.execute(
-                """INSERT OR IGNORE INTO dedup_pairs
-                   (a, b, score, method, verdict, evidence, found_at)
-                   VALUES (?, ?, 0, ?, 'uncertain', ?, ?)""",
+                """INSERT INTO dedup_pairs (a, b, score, method, verdict, evidence, found_at)
+                   VALUES (?, ?, 0, ?, 'uncertain', ?, ?)
+                   ON CONFLICT(a, b) DO UPDATE SET verdict = 'uncertain'
+                   WHERE dedup_pairs.decision IS NULL AND dedup_pairs.verdict != 'uncertain'""",
                 (a, b, method, json.dumps(dict(evidence), sort_keys=True), now()),
             )
 

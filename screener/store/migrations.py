@@ -225,8 +225,13 @@ def _m003_dedup_and_screening(db: sqlite_utils.Database) -> None:
     _audit_triggers(db, "settings", "ROW.key", "'screener'")
 
 
+def _m004_extra_fields(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE records ADD COLUMN extra TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_foundation,
     _m002_enrichment,
     _m003_dedup_and_screening,
+    _m004_extra_fields,
 ]

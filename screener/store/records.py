@@ -10,7 +10,7 @@ from screener.errors import NotFoundError
 from screener.models import Record
 from screener.store.base import _chunks, now
 
-_JSON_FIELDS = ("authors", "publication_types", "keywords", "mesh", "flags", "relations")
+_JSON_FIELDS = ("authors", "publication_types", "keywords", "mesh", "flags", "relations", "extra")
 RECORD_COLUMNS = Record.field_names()
 
 
