@@ -9,9 +9,10 @@ from screener.store.base import StoreBase, now
 from screener.store.dedup import DedupMixin
 from screener.store.records import RECORD_COLUMNS, RecordsMixin, row_to_record
 from screener.store.runs import RunsMixin
+from screener.store.screening import ScreeningMixin
 
 
-class Store(RunsMixin, RecordsMixin, DedupMixin, StoreBase):
+class Store(RunsMixin, RecordsMixin, DedupMixin, ScreeningMixin, StoreBase):
     """An open review database."""
 
 

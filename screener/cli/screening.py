@@ -1,0 +1,346 @@
+"""Screening commands: review settings, screen (TUI), conflicts, resolve, agreement,
+decisions import/export."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from screener.cli.common import (
+    db_option,
+    handle_errors,
+    json_option,
+    open_store,
+    print_json,
+    resolve_db,
+    table,
+    warn,
+    write_output,
+)
+from screener.errors import ScreenerError
+from screener.screening import DECISIONS, STAGES, ReviewSettings
+from screener.workflow import screening as flow
+
+stage_option = click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default=STAGES[0],
+    show_default=True,
+    help="Screening stage.",
+)
+
+
+@click.group()
+def review() -> None:
+    """Review settings: reviewers, decisions needed, adjudicators, exclusion reasons."""
+
+
+@review.command("init")
+@click.option("--reviewer", "reviewers", multiple=True, help="A reviewer (repeat for each).")
+@click.option(
+    "--adjudicator", "adjudicators", multiple=True, help="Who resolves conflicts (repeat for each)."
+)
+@click.option(
+    "--required",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Independent decisions needed per record at each stage.",
+)
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    help="An exclusion reason (repeat; default: a standard list).",
+)
+@click.option(
+    "--from-file",
+    "toml_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read everything from a review.toml instead (see README).",
+)
+@db_option
+@json_option
+@handle_errors
+def init_cmd(reviewers, adjudicators, required, reasons, toml_file, db_path, as_json) -> None:
+    """Set up screening for this review (stored in the review database)."""
+    with open_store(db_path) as store:
+        if toml_file is not None:
+            settings = flow.settings_from_file(store, _read(toml_file), str(toml_file))
+        else:
+            values = dict(reviewers=reviewers, adjudicators=adjudicators, required=required)
+            if reasons:
+                values["exclusion_reasons"] = reasons
+            settings = flow.save_settings(store, ReviewSettings(**values))
+    _show_settings(settings, as_json)
+
+
+@review.command("settings")
+@click.argument("toml_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reviewer", "reviewers", multiple=True, help="Add a reviewer.")
+@click.option("--adjudicator", "adjudicators", multiple=True, help="Add an adjudicator.")
+@click.option("--include-term", "include_terms", multiple=True, help="Add a highlight term.")
+@click.option("--exclude-term", "exclude_terms", multiple=True, help="Add an exclude term.")
+@db_option
+@json_option
+@handle_errors
+def settings_cmd(
+    toml_file, reviewers, adjudicators, include_terms, exclude_terms, db_path, as_json
+) -> None:
+    """Show the settings; load a review.toml (TOML_FILE) or add names and terms."""
+    with open_store(db_path) as store:
+        if toml_file is not None:
+            settings = flow.settings_from_file(store, _read(toml_file), str(toml_file))
+        else:
+            settings = flow.load_settings(store)
+            added = dict(
+                reviewers=reviewers,
+                adjudicators=adjudicators,
+                include_terms=include_terms,
+                exclude_terms=exclude_terms,
+            )
+            changes = {
+                k: tuple(dict.fromkeys((*getattr(settings, k), *v))) for k, v in added.items() if v
+            }
+            if changes:
+                settings = flow.save_settings(store, dataclasses.replace(settings, **changes))
+    _show_settings(settings, as_json)
+
+
+@review.command("pilot")
+@click.option("--size", type=int, help="Start a pilot: screen a random sample of this size.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sample.")
+@click.option("--end", is_flag=True, help="End the pilot: screening goes on with all records.")
+@db_option
+@json_option
+@handle_errors
+def pilot_cmd(size: int | None, seed: int, end: bool, db_path: Path | None, as_json: bool) -> None:
+    """Calibration: everyone screens the same random sample first; `screener agreement
+    --pilot` reports how well they agreed before the full run."""
+    with open_store(db_path) as store:
+        if end:
+            flow.end_pilot(store)
+        elif size:
+            flow.start_pilot(store, size, seed)
+        pilot = flow.current_pilot(store)
+    if as_json:
+        print_json(pilot)
+        return
+    if not pilot["ids"]:
+        click.echo("No pilot is running; `--size N` starts one.")
+    else:
+        click.echo(
+            f"Pilot running: {len(pilot['ids'])} records (seed {pilot['seed']}). "
+            "`screener screen` shows only these until `screener review pilot --end`."
+        )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScreenerError(f"{path}: cannot read it ({exc}).") from None
+
+
+def _show_settings(settings: ReviewSettings, as_json: bool) -> None:
+    if as_json:
+        print_json(dataclasses.asdict(settings))
+        return
+    required = ", ".join(f"{stage} {n}" for stage, n in settings.required)
+    click.echo(f"reviewers:         {', '.join(settings.reviewers) or '(anyone)'}")
+    click.echo(f"adjudicators:      {', '.join(settings.adjudicators) or '(anyone)'}")
+    click.echo(f"decisions needed:  {required}")
+    click.echo(f"maybe counts as:   {settings.maybe_counts_as}")
+    click.echo("exclusion reasons: " + "; ".join(settings.exclusion_reasons))
+    if settings.include_terms or settings.exclude_terms:
+        click.echo(
+            f"highlight:         +{', '.join(settings.include_terms)} "
+            f"-{', '.join(settings.exclude_terms)}"
+        )
+
+
+@click.command()
+@click.option("--reviewer", required=True, help="Who is screening (or adjudicating).")
+@stage_option
+@click.option(
+    "--resolve", "resolve_mode", is_flag=True, help="Adjudicate conflicts instead of screening."
+)
+@db_option
+@handle_errors
+def screen(reviewer: str, stage: str, resolve_mode: bool, db_path: Path | None) -> None:
+    """Screen records one at a time in the terminal UI (press ? for the keys).
+
+    While a pilot is running (`screener review pilot`), only its sample is shown."""
+    from screener.tui.app import make_app
+
+    path = resolve_db(db_path)
+    if not path.exists():
+        raise ScreenerError(f"{path}: no review here yet; run a search or an import first.")
+    make_app(path, reviewer, stage, resolve=resolve_mode).run()
+
+
+@click.command()
+@stage_option
+@click.option(
+    "--as",
+    "viewer",
+    required=True,
+    help="Who is asking: votes are shown only to adjudicators (blinding).",
+)
+@db_option
+@json_option
+@handle_errors
+def conflicts(stage: str, viewer: str, db_path: Path | None, as_json: bool) -> None:
+    """Records where the required reviewers disagree."""
+    with open_store(db_path) as store:
+        found = flow.conflicts(store, stage, viewer)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        click.echo(f"No conflicts at {stage}.")
+        return
+    for conflict in found:
+        click.echo(f"#{conflict.record_id}  {conflict.title[:90]}")
+        for vote in conflict.votes:
+            extra = f" ({vote.reason})" if vote.reason else ""
+            note = f" — {vote.note}" if vote.note else ""
+            click.echo(f"    {vote.reviewer}: {vote.decision}{extra}{note}")
+    click.echo(
+        f"{len(found)} conflict(s). Resolve with `screener screen --resolve` or `screener resolve`."
+    )
+
+
+@click.command()
+@click.argument("record", type=int)
+@click.option("--decision", type=click.Choice(DECISIONS), required=True)
+@click.option("--reason", default="", help="Exclusion reason (required to exclude at full text).")
+@click.option("--rationale", default="", help="Why: recorded with the resolution.")
+@click.option("--as", "adjudicator", required=True, help="The adjudicator's name.")
+@stage_option
+@db_option
+@json_option
+@handle_errors
+def resolve(
+    record: int,
+    decision: str,
+    reason: str,
+    rationale: str,
+    adjudicator: str,
+    stage: str,
+    db_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Record the final decision on RECORD at a stage (a conflict, or any record)."""
+    with open_store(db_path) as store:
+        outcome = flow.resolve(store, record, stage, decision, reason, rationale, adjudicator)
+    if as_json:
+        print_json(outcome)
+        return
+    click.echo(
+        f"Record {record} at {stage}: {outcome.decision}"
+        + (f" ({outcome.reason})" if outcome.reason else "")
+        + f", by {adjudicator}."
+    )
+
+
+@click.command()
+@stage_option
+@click.option("--pilot", "pilot_only", is_flag=True, help="Only the pilot sample's records.")
+@db_option
+@json_option
+@handle_errors
+def agreement(stage: str, pilot_only: bool, db_path: Path | None, as_json: bool) -> None:
+    """Percent agreement, Cohen's kappa (95% CI), PABAK and the 2x2 table per pair."""
+    with open_store(db_path) as store:
+        pairs = flow.stage_agreement(store, stage, pilot_only=pilot_only)
+    if as_json:
+        print_json(pairs)
+        return
+    if not pairs:
+        click.echo(f"No two reviewers have both decided the same records at {stage} yet.")
+        return
+    for p in pairs:
+        kappa = "undefined" if p.kappa is None else f"{p.kappa:.3f}"
+        ci = "" if p.kappa_ci is None else f" (95% CI {p.kappa_ci[0]:.3f} to {p.kappa_ci[1]:.3f})"
+        (ii, ie), (ei, ee) = p.table
+        click.echo(
+            f"{p.reviewer_a} vs {p.reviewer_b} at {stage}: n = {p.n}, agreement "
+            f"{p.percent_agreement:.1f}%, kappa {kappa}{ci}, PABAK {p.pabak:.3f}"
+        )
+        click.echo(
+            table(
+                [["include", str(ii), str(ie)], ["exclude", str(ei), str(ee)]],
+                [f"{p.reviewer_a} \\ {p.reviewer_b}", "include", "exclude"],
+            )
+        )
+
+
+@click.group()
+def decisions() -> None:
+    """Import decisions made elsewhere, or export them (blinded)."""
+
+
+@decisions.command("export")
+@click.option(
+    "--as",
+    "viewer",
+    required=True,
+    help="Who exports: others' votes appear only once records are reconciled.",
+)
+@click.option("--stage", type=click.Choice(STAGES), default=None, help="One stage only.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@db_option
+@handle_errors
+def export_cmd(viewer: str, stage: str | None, output: Path | None, db_path: Path | None) -> None:
+    """Decisions as CSV: record_id, doi, pmid, title, reviewer, stage, decision, reason,
+    note, time."""
+    with open_store(db_path) as store:
+        text = flow.export_decisions(store, viewer, stage)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(output, text)
+        click.echo(f"Wrote {text.count(chr(10)) - 1} decision(s) to {output}.", err=True)
+
+
+@decisions.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reviewer", default="", help="Reviewer for rows without a reviewer column.")
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default=None,
+    help="Stage for rows without a stage column (default title-abstract).",
+)
+@click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones.")
+@db_option
+@json_option
+@handle_errors
+def import_cmd(
+    file: Path,
+    reviewer: str,
+    stage: str | None,
+    skip_bad: bool,
+    db_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Import decisions from a CSV (record_id or doi or pmid, reviewer, stage, decision,
+    reason, note, time)."""
+    with open_store(db_path) as store:
+        result = flow.import_decisions(
+            store, _read(file), str(file), reviewer=reviewer, stage=stage or "", skip_bad=skip_bad
+        )
+    if as_json:
+        print_json(result)
+        return
+    click.echo(f"Imported {result.stored} decision(s) from {file}.")
+    for problem in result.skipped:
+        warn(f"skipped {problem}")

@@ -1,0 +1,504 @@
+"""Screening use cases: settings, a reviewer's queue, decisions, conflicts, agreement.
+
+Blinding is enforced here and in `screener.screening`, not in the front ends: every
+function that returns votes takes the viewer and returns only what they may see.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from screener.dedup import DedupRecord, merge_fields
+from screener.errors import ImportFileError, NotFoundError, ScreenerError
+from screener.models import Record
+from screener.screening import (
+    STAGES,
+    Outcome,
+    PairAgreement,
+    Resolution,
+    ReviewSettings,
+    Vote,
+    agreement,
+    outcomes,
+    passes_to_full_text,
+    pilot_sample,
+    visible_votes,
+)
+from screener.store import Store
+
+SETTINGS_KEY = "review"
+PILOT_KEY = "pilot"
+TITLE_ABSTRACT, FULL_TEXT = STAGES
+EXPORT_COLUMNS = (
+    "record_id",
+    "doi",
+    "pmid",
+    "title",
+    "reviewer",
+    "stage",
+    "decision",
+    "reason",
+    "note",
+    "time",
+)
+
+
+# ---- settings ---------------------------------------------------------------------------
+
+
+def load_settings(store: Store) -> ReviewSettings:
+    text = store.get_setting(SETTINGS_KEY)
+    return ReviewSettings.from_json(text) if text else ReviewSettings()
+
+
+def save_settings(store: Store, settings: ReviewSettings) -> ReviewSettings:
+    store.set_setting(SETTINGS_KEY, settings.to_json())
+    return settings
+
+
+def settings_from_file(store: Store, text: str, path: str) -> ReviewSettings:
+    """Read a review.toml and store it in the review (the file is a convenience)."""
+    return save_settings(store, ReviewSettings.from_toml_text(text, path))
+
+
+# ---- votes and outcomes -----------------------------------------------------------------
+
+
+def _vote(row) -> Vote:
+    return Vote(
+        row["record_id"],
+        row["stage"],
+        row["reviewer"],
+        row["decision"],
+        row["reason"],
+        row["note"],
+        row["decided_at"],
+    )
+
+
+def _resolution(row) -> Resolution:
+    return Resolution(
+        row["record_id"],
+        row["stage"],
+        row["decision"],
+        row["reason"],
+        row["rationale"],
+        row["adjudicator"],
+        row["resolved_at"],
+    )
+
+
+def all_votes(store: Store, stage: str | None = None) -> list[Vote]:
+    return [_vote(row) for row in store.decision_rows(stage)]
+
+
+def stage_outcomes(
+    store: Store, stage: str, settings: ReviewSettings, ids: Iterable[int] | None = None
+) -> dict[int, Outcome]:
+    ids = list(store.canonical_ids() if ids is None else ids)
+    resolutions = [_resolution(r) for r in store.resolution_rows(stage)]
+    return outcomes(all_votes(store, stage), resolutions, settings, stage, ids)
+
+
+def stage_ids(store: Store, stage: str, settings: ReviewSettings) -> list[int]:
+    """The records screened at a stage: every canonical record at title/abstract; those
+    that passed title/abstract (include, or maybe as settings say) at full text."""
+    _check_stage(stage)
+    ids = store.canonical_ids()
+    if stage == TITLE_ABSTRACT:
+        return ids
+    passed = stage_outcomes(store, TITLE_ABSTRACT, settings, ids)
+    return [i for i in ids if passes_to_full_text(passed[i], settings)]
+
+
+def _check_stage(stage: str) -> None:
+    if stage not in STAGES:
+        raise ScreenerError(f"unknown stage {stage!r}: use {' or '.join(STAGES)}.")
+
+
+# ---- a reviewer's queue -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """What a reviewer sees of one record: merged fields of its group, flags, own vote."""
+
+    record_id: int
+    record: Record
+    group_size: int
+    own: Vote | None
+    fulltext: str
+
+
+@dataclass
+class ReviewerQueue:
+    """One reviewer's pass over a stage. Only their own votes are ever loaded."""
+
+    store: Store
+    reviewer: str
+    stage: str
+    settings: ReviewSettings
+    ids: list[int] = field(default_factory=list)
+    own: dict[int, Vote] = field(default_factory=dict)
+    history: list[tuple[int, Vote | None]] = field(default_factory=list)  # for undo
+    group_sizes: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, store: Store, reviewer: str, stage: str, ids: list[int] | None = None):
+        reviewer = reviewer.strip()
+        if not reviewer:
+            raise ScreenerError("say who is screening: --reviewer NAME.")
+        settings = load_settings(store)
+        if settings.reviewers and reviewer not in settings.reviewers:
+            known = ", ".join(settings.reviewers)
+            raise ScreenerError(
+                f"{reviewer!r} is not a reviewer of this review ({known}); "
+                "add them with `screener review settings --reviewer`."
+            )
+        queue = cls(store, reviewer, stage, settings)
+        if ids is None:
+            ids = stage_ids(store, stage, settings)
+            pilot = set(current_pilot(store)["ids"])
+            if pilot and stage == TITLE_ABSTRACT:  # calibration first: only the sample
+                ids = [i for i in ids if i in pilot]
+        queue.ids = ids
+        queue.own = {v.record_id: v for v in map(_vote, store.decision_rows(stage, reviewer))}
+        queue.group_sizes = store.group_sizes()
+        return queue
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def first_undecided(self) -> int:
+        return next((i for i, rid in enumerate(self.ids) if rid not in self.own), 0)
+
+    def view(self, index: int) -> RecordView:
+        record_id = self.ids[index]
+        return RecordView(
+            record_id=record_id,
+            record=self.merged_record(record_id),
+            group_size=self.group_sizes.get(record_id, 1),
+            own=self.own.get(record_id),
+            fulltext=self.store.fulltext(record_id),
+        )
+
+    def merged_record(self, record_id: int) -> Record:
+        members = self.store.group_members(record_id)
+        record = self.store.get_record(record_id)
+        if len(members) == 1:
+            return record
+        others = [self.store.get_record(m) for m in members[1:]]
+        return merged(record, others)
+
+    def decide(self, record_id: int, decision: str, reason: str = "", note: str = "") -> Vote:
+        """Validate and commit one decision at once; remembered for undo."""
+        reason = self.settings.canonical_reason(reason) if reason else ""
+        self.settings.validate_decision(self.stage, decision, reason)
+        previous = self.own.get(record_id)
+        note = note or (previous.note if previous else "")
+        self.store.save_decision(record_id, self.stage, self.reviewer, decision, reason, note)
+        vote = Vote(record_id, self.stage, self.reviewer, decision, reason, note)
+        self.history.append((record_id, previous))
+        self.own[record_id] = vote
+        return vote
+
+    def note(self, record_id: int, text: str) -> None:
+        if record_id not in self.own:
+            raise ScreenerError("decide on the record first; the note goes with your decision.")
+        self.store.save_note(record_id, self.stage, self.reviewer, text)
+        old = self.own[record_id]
+        self.own[record_id] = Vote(
+            old.record_id, old.stage, old.reviewer, old.decision, old.reason, text, old.decided_at
+        )
+
+    def undo(self) -> int | None:
+        """Take back the last decision of this session; returns its record id."""
+        if not self.history:
+            return None
+        record_id, previous = self.history.pop()
+        if previous is None:
+            self.store.delete_decision(record_id, self.stage, self.reviewer)
+            self.own.pop(record_id, None)
+        else:
+            self.store.save_decision(
+                record_id,
+                self.stage,
+                self.reviewer,
+                previous.decision,
+                previous.reason,
+                previous.note,
+                previous.decided_at,
+            )
+            self.own[record_id] = previous
+        return record_id
+
+    def progress(self) -> dict[str, int]:
+        """This reviewer's own counts only (blinding: nothing about anyone else)."""
+        counts = {
+            "total": len(self.ids),
+            "done": 0,
+            "include": 0,
+            "exclude": 0,
+            "maybe": 0,
+            "not-retrieved": 0,
+        }
+        ids = set(self.ids)
+        for record_id, vote in self.own.items():
+            if record_id in ids:
+                counts["done"] += 1
+                counts[vote.decision] = counts.get(vote.decision, 0) + 1
+        return counts
+
+    def search(self, text: str) -> list[int]:
+        """Positions in this queue of records matching `text`."""
+        hits = set(self.store.search_ids(text))
+        return [i for i, rid in enumerate(self.ids) if rid in hits]
+
+
+def merged(canonical: Record, others: Sequence[Record]) -> Record:
+    """The canonical record with the best fields of its group (dedup.merge_fields)."""
+    group = [canonical, *others]
+    best = merge_fields([_dedup_view(i, r) for i, r in enumerate(group)])
+    changes = {k: v for k, v in best.items() if k in Record.__dataclass_fields__ and v}
+    flags = tuple(dict.fromkeys(f for r in group for f in r.flags))
+    return canonical.with_changes(**changes, flags=flags)
+
+
+def _dedup_view(index: int, record: Record) -> DedupRecord:
+    return DedupRecord(
+        index,
+        record.title,
+        record.authors,
+        record.year,
+        record.journal,
+        record.volume,
+        record.issue,
+        record.pages,
+        record.doi,
+        record.pmid,
+        record.pmcid,
+        record.entry_type,
+        record.abstract,
+        record.publication_types,
+        record.flags,
+        record.source,
+    )
+
+
+# ---- conflicts and resolutions ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conflict:
+    record_id: int
+    title: str
+    votes: tuple[Vote, ...]
+
+
+def conflicts(store: Store, stage: str, viewer: str) -> list[Conflict]:
+    """Records whose required votes disagree. Votes are shown per the blinding rule:
+    an adjudicator sees them; anyone else only learns which records are in conflict."""
+    _check_stage(stage)
+    settings = load_settings(store)
+    ids = stage_ids(store, stage, settings)
+    current = stage_outcomes(store, stage, settings, ids)
+    votes = all_votes(store, stage)
+    shown = visible_votes(votes, viewer, current, settings.adjudicators)
+    by_record: dict[int, list[Vote]] = {}
+    for vote in shown:
+        by_record.setdefault(vote.record_id, []).append(vote)
+    result = []
+    for record_id, o in current.items():
+        if o.status == "conflict":
+            title = store.get_record(record_id).title
+            result.append(Conflict(record_id, title, tuple(by_record.get(record_id, ()))))
+    return result
+
+
+def resolve(
+    store: Store,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str,
+    rationale: str,
+    adjudicator: str,
+) -> Outcome:
+    """Record the final decision on a record at a stage, with a rationale."""
+    _check_stage(stage)
+    settings = load_settings(store)
+    store.get_record(record_id)
+    if record_id in store.links():
+        raise ScreenerError(
+            f"record {record_id} is a duplicate; resolve its canonical record "
+            f"{store.links()[record_id].canonical_id} instead."
+        )
+    settings.validate_decision(stage, decision, reason)
+    if settings.adjudicators and adjudicator not in settings.adjudicators:
+        raise ScreenerError(
+            f"{adjudicator!r} is not an adjudicator of this review "
+            f"({', '.join(settings.adjudicators)})."
+        )
+    reason = settings.canonical_reason(reason) if reason else ""
+    store.save_resolution(record_id, stage, decision, reason, rationale, adjudicator)
+    return stage_outcomes(store, stage, settings, [record_id])[record_id]
+
+
+# ---- agreement ----------------------------------------------------------------------------
+
+
+def stage_agreement(store: Store, stage: str, pilot_only: bool = False) -> list[PairAgreement]:
+    """Agreement per reviewer pair over records both decided. Counts only, no votes; it is
+    computed over records every required reviewer has decided (no one's progress shows)."""
+    _check_stage(stage)
+    settings = load_settings(store)
+    votes = all_votes(store, stage)
+    if pilot_only:
+        sample = set(current_pilot(store)["ids"])
+        votes = [v for v in votes if v.record_id in sample]
+    current = stage_outcomes(store, stage, settings, {v.record_id for v in votes})
+    reconciled = [
+        v for v in votes if current[v.record_id].status in ("decided", "resolved", "conflict")
+    ]
+    return agreement(reconciled, stage, settings)
+
+
+def start_pilot(store: Store, size: int, seed: int) -> list[int]:
+    """Draw a reproducible random sample every reviewer screens first (calibration)."""
+    if size < 1:
+        raise ScreenerError("a pilot needs at least one record: --size N.")
+    ids = pilot_sample(store.canonical_ids(), size, seed)
+    store.set_setting(PILOT_KEY, json.dumps({"ids": ids, "seed": seed}))
+    return ids
+
+
+def end_pilot(store: Store) -> None:
+    store.set_setting(PILOT_KEY, json.dumps({"ids": [], "seed": None}))
+
+
+def current_pilot(store: Store) -> dict:
+    text = store.get_setting(PILOT_KEY)
+    return json.loads(text) if text else {"ids": [], "seed": None}
+
+
+# ---- decisions as CSV ---------------------------------------------------------------------
+
+
+def export_decisions(store: Store, viewer: str, stage: str | None = None) -> str:
+    """Decisions as CSV, blinded for `viewer`: their own, plus others' on reconciled records."""
+    settings = load_settings(store)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for current_stage in [stage] if stage else list(STAGES):
+        votes = all_votes(store, current_stage)
+        current = stage_outcomes(store, current_stage, settings, {v.record_id for v in votes})
+        for vote in visible_votes(votes, viewer, current, settings.adjudicators):
+            record = store.get_record(vote.record_id)
+            writer.writerow(
+                [
+                    vote.record_id,
+                    record.doi,
+                    record.pmid,
+                    record.title,
+                    vote.reviewer,
+                    vote.stage,
+                    vote.decision,
+                    vote.reason,
+                    vote.note,
+                    vote.decided_at,
+                ]
+            )
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class DecisionsImported:
+    stored: int
+    skipped: tuple[str, ...]
+
+
+def import_decisions(
+    store: Store,
+    text: str,
+    path: str,
+    *,
+    reviewer: str = "",
+    stage: str = "",
+    skip_bad: bool = False,
+) -> DecisionsImported:
+    """Decisions from a CSV (record_id or doi or pmid, reviewer, stage, decision, reason,
+    note, time). All rows are checked first; nothing is stored if one is bad, unless
+    `skip_bad`. Duplicates' decisions go to their canonical record."""
+    settings = load_settings(store)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        raise ImportFileError(f"{path}: no decisions in it (a header and one row per decision).")
+    links = store.links()
+    good, problems = [], []
+    for line, row in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            good.append(_decision_row(store, row, links, settings, reviewer, stage))
+        except ScreenerError as exc:
+            problems.append(f"line {line}: {exc}")
+    if problems and not skip_bad:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ImportFileError(
+            f"{path}: {'; '.join(problems[:3])}{more}. Nothing was imported;"
+            " fix the rows or use --skip-bad."
+        )
+    for args in good:
+        store.save_decision(*args)
+    return DecisionsImported(len(good), tuple(problems))
+
+
+def _decision_row(store, row, links, settings, reviewer, stage):
+    ident = row.get("record_id") or row.get("id") or ""
+    record_id = None
+    if ident.isdigit():
+        record_id = int(ident)
+    else:
+        for key in ("doi", "pmid"):
+            if row.get(key):
+                record_id = store.record_ids_by_identifier([row[key]]).get(row[key])
+                break
+    if record_id is None:
+        raise ScreenerError("no record_id, doi or pmid that matches a record")
+    try:
+        store.get_record(record_id)
+    except NotFoundError:
+        raise ScreenerError(f"no record {record_id}") from None
+    record_id = links[record_id].canonical_id if record_id in links else record_id
+    who = row.get("reviewer") or reviewer
+    when_stage = row.get("stage") or stage or TITLE_ABSTRACT
+    if not who:
+        raise ScreenerError("no reviewer (a reviewer column, or --reviewer)")
+    _check_stage(when_stage)
+    decision = row.get("decision", "").lower()
+    reason = settings.canonical_reason(row["reason"]) if row.get("reason") else ""
+    settings.validate_decision(when_stage, decision, reason)
+    return (
+        record_id,
+        when_stage,
+        who,
+        decision,
+        reason,
+        row.get("note", ""),
+        row.get("time") or None,
+    )
+
+
+def review_summary(store: Store, viewer: str) -> dict:
+    """Settings and the viewer's own progress per stage (never anyone else's)."""
+    settings = load_settings(store)
+    summary = {"settings": json.loads(settings.to_json()), "stages": {}}
+    for stage in STAGES:
+        ids = set(stage_ids(store, stage, settings))
+        own = [r for r in store.decision_rows(stage, viewer) if r["record_id"] in ids]
+        summary["stages"][stage] = {"records": len(ids), "decided_by_you": len(own)}
+    return summary
