@@ -8,6 +8,7 @@ from screener import __version__
 from screener.cli.dedup import dedup
 from screener.cli.importing import import_cmd
 from screener.cli.others import doi, enrich
+from screener.cli.reporting import prisma
 from screener.cli.screening import agreement, conflicts, decisions, resolve, review, screen
 from screener.cli.search import search
 
@@ -26,5 +27,5 @@ main.add_command(import_cmd)
 main.add_command(doi)
 main.add_command(enrich)
 main.add_command(dedup)
-for command in (review, screen, conflicts, resolve, agreement, decisions):
+for command in (review, screen, conflicts, resolve, agreement, decisions, prisma):
     main.add_command(command)

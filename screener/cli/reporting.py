@@ -1,0 +1,77 @@
+"""`screener prisma`: the PRISMA 2020 flow computed from the review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from screener.cli.common import db_option, handle_errors, open_store, write_output
+from screener.prisma import to_markdown, to_prisma_csv, to_prisma_json, to_svg, to_text
+from screener.queries import parse_cli_date
+from screener.workflow.reporting import prisma_flow
+
+FORMATS = ("text", "json", "csv", "markdown", "svg")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.option("--as-of", help="The numbers as they stood at the end of this day (YYYY-MM-DD).")
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SCREENER_PRISMA_TEMPLATE",
+    help="PRISMA2020 PRISMA.csv template to fill (csv format; default: built in).",
+)
+@click.option(
+    "--new-review", is_flag=True, help="Report as a new review even when searches were updated."
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@db_option
+@handle_errors
+def prisma(
+    fmt: str,
+    output: Path | None,
+    as_of: str | None,
+    template: Path | None,
+    new_review: bool,
+    as_json: bool,
+    db_path: Path | None,
+) -> None:
+    """Every box of the PRISMA 2020 flow diagram, counted from what is stored.
+
+    Formats: text and markdown (terminal, manuscript), json (keys of the PRISMA2020 R
+    package), csv (the PRISMA2020 template with the numbers filled in, for the Shiny app
+    and PRISMA_data()), svg (the diagram)."""
+    if as_json:
+        fmt = "json"
+    day = parse_cli_date(as_of, "--as-of").isoformat() if as_of else None
+    with open_store(db_path) as store:
+        flow = prisma_flow(store, day, updated=False if new_review else None)
+    if fmt == "json":
+        text = json.dumps(to_prisma_json(flow), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = to_prisma_csv(flow, _template(template))
+    else:
+        text = {"text": to_text, "markdown": to_markdown, "svg": to_svg}[fmt](flow)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_output(output, text)
+        click.echo(f"Wrote the PRISMA flow ({fmt}) to {output}.", err=True)
+
+
+def _template(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path}: cannot read the template ({exc}).") from None
