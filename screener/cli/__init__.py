@@ -8,7 +8,7 @@ from screener import __version__
 from screener.cli.dedup import dedup
 from screener.cli.importing import import_cmd
 from screener.cli.others import doi, enrich
-from screener.cli.reporting import prisma
+from screener.cli.reporting import export, prisma, search_report
 from screener.cli.screening import agreement, conflicts, decisions, resolve, review, screen
 from screener.cli.search import search
 
@@ -23,9 +23,10 @@ def main() -> None:
 
 
 main.add_command(search)
+search.add_command(search_report)
 main.add_command(import_cmd)
 main.add_command(doi)
 main.add_command(enrich)
 main.add_command(dedup)
-for command in (review, screen, conflicts, resolve, agreement, decisions, prisma):
+for command in (review, screen, conflicts, resolve, agreement, decisions, prisma, export):
     main.add_command(command)

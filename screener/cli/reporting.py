@@ -10,6 +10,10 @@ import click
 from screener.cli.common import db_option, handle_errors, open_store, write_output
 from screener.prisma import to_markdown, to_prisma_csv, to_prisma_json, to_svg, to_text
 from screener.queries import parse_cli_date
+from screener.screening import STAGES
+from screener.workflow import exporting
+from screener.workflow.exporting import FORMATS as FORMATS_EXPORT
+from screener.workflow.exporting import STATUSES
 from screener.workflow.reporting import prisma_flow
 
 FORMATS = ("text", "json", "csv", "markdown", "svg")
@@ -72,6 +76,81 @@ def _template(path: Path | None) -> str | None:
     if path is None:
         return None
     try:
-        return path.read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8", newline="") as handle:  # keep its CRLF line ends
+            return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{path}: cannot read the template ({exc}).") from None
+
+
+@click.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS_EXPORT), default="csv", show_default=True
+)
+@click.option("--stage", type=click.Choice(STAGES), default="full-text", show_default=True)
+@click.option("--status", type=click.Choice(STATUSES), default="included", show_default=True)
+@click.option(
+    "--as",
+    "viewer",
+    default="",
+    help="Include the votes you may see (yours; others' once reconciled).",
+)
+@click.option(
+    "--excluded-full-text",
+    is_flag=True,
+    help="PRISMA item 16b: studies excluded at full text with reasons (Markdown).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@db_option
+@handle_errors
+def export(
+    fmt: str,
+    stage: str,
+    status: str,
+    viewer: str,
+    excluded_full_text: bool,
+    output: Path | None,
+    db_path: Path | None,
+) -> None:
+    """Export records with their screening status as RIS, BibTeX or CSV."""
+    with open_store(db_path) as store:
+        if excluded_full_text:
+            text = exporting.excluded_full_text(store)
+        else:
+            text = exporting.export_text(store, fmt, stage, status, viewer)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_output(output, text)
+        click.echo(f"Wrote {output}.", err=True)
+
+
+@click.command("report")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@handle_errors
+def search_report(fmt: str, as_json: bool, output: Path | None, db_path: Path | None) -> None:
+    """PRISMA-S search report: every source, query as run, limits, dates, counts."""
+    with open_store(db_path) as store:
+        report = exporting.search_report(store)
+    if as_json or fmt == "json":
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = exporting.search_report_markdown(report)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_output(output, text)
+        click.echo(f"Wrote {output}.", err=True)

@@ -1,0 +1,237 @@
+"""Write records as RIS, BibTeX or CSV text, with their screening status and notes.
+
+Core module: pure functions returning text (the caller writes the file). The RIS and
+BibTeX written here read back into Zotero, EndNote, rispy, bibtexparser, and screener's
+own importers with the same fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from screener.models import Record
+
+_RIS_TYPES = {
+    "article": "JOUR",
+    "inproceedings": "CPAPER",
+    "book": "BOOK",
+    "inbook": "CHAP",
+    "incollection": "CHAP",
+    "phdthesis": "THES",
+    "thesis": "THES",
+    "techreport": "RPRT",
+    "report": "RPRT",
+    "preprint": "UNPB",
+    "dataset": "DATA",
+}
+_BIB_TYPES = {
+    "article": "article",
+    "inproceedings": "inproceedings",
+    "book": "book",
+    "inbook": "incollection",
+    "incollection": "incollection",
+    "phdthesis": "phdthesis",
+    "thesis": "phdthesis",
+    "techreport": "techreport",
+    "report": "techreport",
+}
+CSV_COLUMNS = (
+    "record_id",
+    "status",
+    "decision",
+    "reason",
+    "votes",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "source",
+    "source_id",
+    "group_size",
+    "flags",
+    "abstract",
+    "keywords",
+    "url",
+    "fulltext",
+)
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One record to export and what the review says of it."""
+
+    record_id: int
+    record: Record
+    status: str  # included | excluded | undecided
+    decision: str = ""  # the final decision at the stage, if any
+    reason: str = ""
+    votes: tuple[str, ...] = ()  # "reviewer: decision (reason) — note", as the viewer may see
+    group_size: int = 1
+    fulltext: str = ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _pages(pages: str) -> tuple[str, str]:
+    start, _, end = pages.partition("-")
+    return start.strip(), end.strip()
+
+
+def to_ris(items: Iterable[ExportItem]) -> str:
+    lines: list[str] = []
+    for item in items:
+        r = item.record
+        tag = lines.append
+        tag(f"TY  - {_RIS_TYPES.get(r.entry_type, 'JOUR')}")
+        tag(f"ID  - {item.record_id}")
+        if r.title:
+            tag(f"TI  - {_one_line(r.title)}")
+        for author in r.authors:
+            tag(f"AU  - {_one_line(author)}")
+        if r.year:
+            tag(f"PY  - {r.year}")
+        if r.journal:
+            tag(f"T2  - {_one_line(r.journal)}")
+        if r.journal_abbrev:
+            tag(f"J2  - {_one_line(r.journal_abbrev)}")
+        for name, value in (
+            ("VL", r.volume),
+            ("IS", r.issue),
+            ("DO", r.doi),
+            ("SN", r.issn),
+            ("PB", r.publisher),
+            ("LA", r.language),
+            ("UR", r.url),
+        ):
+            if value:
+                tag(f"{name}  - {_one_line(value)}")
+        start, end = _pages(r.pages)
+        if start:
+            tag(f"SP  - {start}")
+        if end:
+            tag(f"EP  - {end}")
+        if r.pmid:
+            tag(f"C2  - PMID: {r.pmid}")
+        if r.pmcid:
+            tag(f"C2  - {r.pmcid}")
+        if r.abstract:
+            tag(f"AB  - {_one_line(r.abstract)}")
+        for keyword in (*r.keywords, *r.mesh):
+            tag(f"KW  - {_one_line(keyword)}")
+        for note in _notes(item):
+            tag(f"N1  - {note}")
+        tag("ER  - ")
+        tag("")
+    return "\n".join(lines)
+
+
+def _notes(item: ExportItem) -> list[str]:
+    notes = [
+        f"screener: {item.status}"
+        + (f" ({item.decision})" if item.decision else "")
+        + (f"; reason: {item.reason}" if item.reason else "")
+    ]
+    notes += [f"vote: {_one_line(v)}" for v in item.votes]
+    if item.record.flags:
+        notes.append("flags: " + ", ".join(item.record.flags))
+    if item.fulltext:
+        notes.append(f"full text: {item.fulltext}")
+    return notes
+
+
+_BIB_ESCAPE = re.compile(r"([{}\\])")
+
+
+def _bib(value: str) -> str:
+    # Braces keep capitals and special characters; unbalanced braces are escaped away.
+    return _BIB_ESCAPE.sub(lambda m: "" if m.group(1) == "\\" else "", _one_line(value))
+
+
+def to_bibtex(items: Iterable[ExportItem]) -> str:
+    entries = []
+    for item in items:
+        r = item.record
+        fields = [
+            ("title", r.title),
+            ("author", " and ".join(r.authors)),
+            ("year", str(r.year or "")),
+            ("booktitle" if r.entry_type == "inproceedings" else "journal", r.journal),
+            ("volume", r.volume),
+            ("number", r.issue),
+            ("pages", r.pages.replace("-", "--")),
+            ("doi", r.doi),
+            ("pmid", r.pmid),
+            ("pmcid", r.pmcid),
+            ("issn", r.issn),
+            ("publisher", r.publisher),
+            ("language", r.language),
+            ("url", r.url),
+            ("abstract", r.abstract),
+            ("keywords", ", ".join((*r.keywords, *r.mesh))),
+            ("note", "; ".join(_notes(item))),
+        ]
+        body = ",\n".join(f"  {name} = {{{_bib(value)}}}" for name, value in fields if value)
+        kind = _BIB_TYPES.get(r.entry_type, "article")
+        entries.append(f"@{kind}{{screener{item.record_id},\n{body}\n}}\n")
+    return "\n".join(entries)
+
+
+def to_csv(items: Iterable[ExportItem]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        r = item.record
+        writer.writerow(
+            [
+                item.record_id,
+                item.status,
+                item.decision,
+                item.reason,
+                " | ".join(item.votes),
+                r.title,
+                "; ".join(r.authors),
+                r.year or "",
+                r.journal,
+                r.volume,
+                r.issue,
+                r.pages,
+                r.doi,
+                r.pmid,
+                r.pmcid,
+                r.source,
+                r.source_id,
+                item.group_size,
+                ", ".join(r.flags),
+                r.abstract,
+                "; ".join((*r.keywords, *r.mesh)),
+                r.url,
+                item.fulltext,
+            ]
+        )
+    return out.getvalue()
+
+
+def excluded_table_markdown(items: Iterable[ExportItem]) -> str:
+    """PRISMA item 16b: studies excluded at full text, with the reason."""
+    rows = ["| Study | Year | DOI / PMID | Reason for exclusion |", "|---|---|---|---|"]
+    for item in items:
+        r = item.record
+        first = r.authors[0].split(",")[0] if r.authors else "Anonymous"
+        who = f"{first} et al." if len(r.authors) > 1 else first
+        ident = r.doi or (f"PMID {r.pmid}" if r.pmid else "")
+        title = _one_line(r.title).replace("|", "/")
+        rows.append(f"| {who}: {title} | {r.year or ''} | {ident} | {item.reason or '-'} |")
+    return "\n".join(rows) + "\n"

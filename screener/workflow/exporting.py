@@ -1,0 +1,199 @@
+"""Export records with their screening status (blinded), and the PRISMA-S search report."""
+
+from __future__ import annotations
+
+from screener import exporters
+from screener.errors import ScreenerError
+from screener.exporters import ExportItem
+from screener.screening import FULL_TEXT, STAGES, final_class, visible_votes
+from screener.store import Store
+from screener.workflow.screening import (
+    ReviewerQueue,
+    all_votes,
+    load_settings,
+    stage_ids,
+    stage_outcomes,
+)
+
+STATUSES = ("included", "excluded", "undecided", "all")
+FORMATS = ("ris", "bibtex", "csv")
+
+
+def export_items(store: Store, stage: str, status: str, viewer: str = "") -> list[ExportItem]:
+    """The records screened at `stage` with their final status there; votes only as
+    `viewer` may see them (none without a viewer)."""
+    if stage not in STAGES:
+        raise ScreenerError(f"unknown stage {stage!r}: use {' or '.join(STAGES)}.")
+    if status not in STATUSES:
+        raise ScreenerError(f"unknown status {status!r}: use {', '.join(STATUSES)}.")
+    settings = load_settings(store)
+    ids = stage_ids(store, stage, settings)
+    found = stage_outcomes(store, stage, settings, ids)
+    shown = (
+        visible_votes(all_votes(store, stage), viewer, found, settings.adjudicators)
+        if viewer
+        else []
+    )
+    votes: dict[int, list[str]] = {}
+    for v in shown:
+        text = f"{v.reviewer}: {v.decision}" + (f" ({v.reason})" if v.reason else "")
+        votes.setdefault(v.record_id, []).append(text + (f" — {v.note}" if v.note else ""))
+    queue = ReviewerQueue(store, viewer or "-", stage, settings)
+    sizes = store.group_sizes()
+    items = []
+    for record_id in ids:
+        o = found[record_id]
+        kind = final_class(o, settings)
+        item_status = {
+            "include": "included",
+            "exclude": "excluded",
+            "not-retrieved": "excluded",
+        }.get(kind, "undecided")
+        if o.decision == "maybe" and stage == FULL_TEXT:
+            item_status = "undecided"
+        if status != "all" and item_status != status:
+            continue
+        items.append(
+            ExportItem(
+                record_id,
+                queue.merged_record(record_id),
+                item_status,
+                o.decision,
+                o.reason,
+                tuple(votes.get(record_id, ())),
+                sizes.get(record_id, 1),
+                store.fulltext(record_id),
+            )
+        )
+    return items
+
+
+def export_text(store: Store, fmt: str, stage: str, status: str, viewer: str = "") -> str:
+    items = export_items(store, stage, status, viewer)
+    writer = {"ris": exporters.to_ris, "bibtex": exporters.to_bibtex, "csv": exporters.to_csv}
+    if fmt not in writer:
+        raise ScreenerError(f"unknown format {fmt!r}: use ris, bibtex or csv.")
+    return writer[fmt](items)
+
+
+def excluded_full_text(store: Store) -> str:
+    """PRISMA item 16b: records excluded at full text, with reasons (Markdown table)."""
+    return exporters.excluded_table_markdown(export_items(store, FULL_TEXT, "excluded"))
+
+
+DEDUP_METHOD = (
+    "Records were deduplicated with screener: exact identifiers first (normalized DOI, "
+    "PMID, PMCID), then fuzzy title matching (rapidfuzz) within blocks, corroborated by "
+    "year, authors, journal, volume, issue and pages. Duplicates were linked to one "
+    "canonical record, never deleted; uncertain pairs were decided by a person."
+)
+UPDATE_METHOD = (
+    "Searches were updated by rerunning the full saved strategy up to a later cutoff "
+    "date; records already stored (same PMID or DOI from the same source) were not "
+    "stored again, so only new records entered screening."
+)
+
+
+def search_report(store: Store) -> dict:
+    """PRISMA-S: every source with its platform, full query as run, limits, the date of
+    each run and the records found and stored; how updates and deduplication were done."""
+    from screener.workflow.dedup import stats
+
+    sources: dict[tuple[str, str], dict] = {}
+    for run in store.list_runs():
+        key = (run.database, run.platform)
+        source = sources.setdefault(
+            key, {"database": run.database, "platform": run.platform, "kind": run.kind, "runs": []}
+        )
+        source["runs"].append(
+            {
+                "run": run.id,
+                "search": run.search_name or run.file_name,
+                "query": run.query,
+                "query_translation": run.query_translation,
+                "date_field": run.date_field,
+                "date_from": run.date_from,
+                "date_to": run.date_to,
+                "filters": run.filters,
+                "method": run.method,
+                "started": run.started,
+                "finished": run.finished,
+                "status": run.status,
+                "records_found": run.count_reported,
+                "records_stored": run.count_stored,
+                "records_new": run.count_new,
+                "file_sha256": run.file_sha256,
+            }
+        )
+    for source in sources.values():
+        done = [r for r in source["runs"] if r["status"] == "completed"]
+        # An import was searched when the user says (--date-searched), else when imported.
+        dates = [(r["date_to"] if source["kind"] == "import" and r["date_to"] else
+                  r["started"][:10]) for r in done]
+        source["last_searched"] = max(dates, default="")
+        source["updated"] = len({r["date_to"] for r in done if r["date_to"]}) > 1
+    dedup = stats(store)
+    return {
+        "sources": list(sources.values()),
+        "searches": store.list_searches(),
+        "update_method": UPDATE_METHOD,
+        "deduplication": {"method": DEDUP_METHOD, **dedup},
+    }
+
+
+def search_report_markdown(report: dict) -> str:
+    lines = ["# Search report (PRISMA-S)", ""]
+    for source in report["sources"]:
+        lines += [
+            f"## {source['database']}",
+            "",
+            f"- Platform: {source['platform'] or 'not recorded'}",
+            f"- Date last searched: {source['last_searched'] or 'never completed'}",
+            f"- Runs: {len(source['runs'])}" + (" (updated)" if source["updated"] else ""),
+            "",
+        ]
+        for run in source["runs"]:
+            window = f"{run['date_from'] or 'no start'} to {run['date_to'] or 'no end'}"
+            lines += [
+                f"### Run {run['run']}: {run['search']} ({run['started'][:10]}, {run['status']})",
+                "",
+            ]
+            if run["query"]:
+                lines += ["Query as run:", "", "```", run["query"], "```", ""]
+            if run["query_translation"]:
+                lines += [
+                    "As the database translated it:",
+                    "",
+                    "```",
+                    run["query_translation"],
+                    "```",
+                    "",
+                ]
+            limits = (
+                [f"date field {run['date_field']}, window {window}"] if run["date_field"] else []
+            )
+            if run["filters"]:
+                limits.append(f"filters {run['filters']}")
+            if run["method"] and run["method"] != "databases":
+                limits.append(f"method {run['method']}")
+            lines.append(f"- Limits: {'; '.join(limits) or 'none'}")
+            lines.append(
+                f"- Records found: {run['records_found']}, stored: "
+                f"{run['records_stored']}, new to the review: {run['records_new']}"
+            )
+            lines.append("")
+    dedup = report["deduplication"]
+    lines += [
+        "## Updates",
+        "",
+        report["update_method"],
+        "",
+        "## Deduplication",
+        "",
+        dedup["method"],
+        "",
+        f"- Duplicates removed: {dedup['duplicates_removed']} of {dedup['records']} "
+        f"records ({dedup['links_confirmed_by_a_person']} confirmed by a person)",
+        "",
+    ]
+    return "\n".join(lines)
