@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from screener.errors import DatabaseError
-from screener.store.migrations import MIGRATIONS
 from screener.models import Record
 from screener.store import Store
+from screener.store.migrations import MIGRATIONS
 from tests.conftest import ROOT
 
 

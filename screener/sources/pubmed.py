@@ -251,7 +251,5 @@ def _check_xml(response: requests.Response) -> None:
         raise PermanentResponseError(f"said {message!r}")
     root = _ROOT.search(body[:4096])
     tail = body.rstrip()[-200:]
-    if root is None or not (
-        tail.endswith(b"</" + root.group(1) + b">") or tail.endswith(b"/>")
-    ):
+    if root is None or not (tail.endswith(b"</" + root.group(1) + b">") or tail.endswith(b"/>")):
         raise RetryableResponseError("answered with truncated XML")

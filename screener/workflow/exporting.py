@@ -128,8 +128,10 @@ def search_report(store: Store) -> dict:
     for source in sources.values():
         done = [r for r in source["runs"] if r["status"] == "completed"]
         # An import was searched when the user says (--date-searched), else when imported.
-        dates = [(r["date_to"] if source["kind"] == "import" and r["date_to"] else
-                  r["started"][:10]) for r in done]
+        dates = [
+            (r["date_to"] if source["kind"] == "import" and r["date_to"] else r["started"][:10])
+            for r in done
+        ]
         source["last_searched"] = max(dates, default="")
         source["updated"] = len({r["date_to"] for r in done if r["date_to"]}) > 1
     dedup = stats(store)
