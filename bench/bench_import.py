@@ -1,11 +1,12 @@
-"""Benchmark: read a 100,000-entry RIS export with `screener.importers.read_file`.
+"""Benchmark: import a 100,000-entry RIS export into a review (`screener import`'s path).
 
 Builds the file at run time in a temporary directory, by replicating the real Scopus and
 Web of Science entries of ../shared/fixtures/ris with fresh ids, DOIs and titles (or, when
 ../shared is absent, from synthetic entries of the same shape), then reads it in a child
 process and prints records/s, seconds and the child's peak memory (ru_maxrss, the whole
-process: interpreter, file reading and the records kept). The target: well under a minute
-and under 1 GiB.
+process: interpreter, file reading, the records kept and SQLite). It times the whole
+import (hash, read, store in one transaction) and the reading alone. The target: well
+under a minute and under 1 GiB.
 
     python bench/bench_import.py [--records 100000] [--tracemalloc]
 """
@@ -85,6 +86,8 @@ def read_in_this_process(path: Path, trace: bool) -> dict[str, float]:
     """Read the file; the measurements as a dict (run in the child process)."""
     sys.path.insert(0, str(ROOT))
     from screener.importers import read_file
+    from screener.store import Store
+    from screener.workflow.importing import import_file
 
     if trace:
         import tracemalloc
@@ -92,16 +95,22 @@ def read_in_this_process(path: Path, trace: bool) -> dict[str, float]:
         tracemalloc.start()
     began = time.perf_counter()
     result = read_file(path, "Scopus")
+    read_seconds = time.perf_counter() - began
+    del result
+    began = time.perf_counter()
+    with Store(path.with_suffix(".sqlite")) as store:
+        imported = import_file(store, path, "Scopus")
     seconds = time.perf_counter() - began
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
-        "records": len(result.records),
-        "problems": len(result.problems),
+        "records": imported.run.count_stored,
+        "problems": len(imported.skipped),
         "seconds": seconds,
+        "read_seconds": read_seconds,
         "peak_mib": peak_kib / 1024,
         "traced_mib": traced,
-        "encoding": result.encoding,
+        "encoding": imported.encoding,
     }
 
 
@@ -126,7 +135,10 @@ def main() -> None:
     stats = json.loads(child.stdout)
     rate = stats["records"] / stats["seconds"]
     print(f"records:   {stats['records']:,} ({stats['problems']} problems, {stats['encoding']})")
-    print(f"seconds:   {stats['seconds']:.2f}  (target < {TARGET_SECONDS:.0f})")
+    print(
+        f"seconds:   {stats['seconds']:.2f} whole import (target < {TARGET_SECONDS:.0f}); "
+        f"{stats['read_seconds']:.2f} reading alone"
+    )
     print(f"records/s: {rate:,.0f}")
     print(f"peak RSS:  {stats['peak_mib']:.0f} MiB  (target < {TARGET_MIB:.0f})")
     if args.tracemalloc:
