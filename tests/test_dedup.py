@@ -662,3 +662,12 @@ def test_group_matches_checks_new_members_against_the_group() -> None:
     # a person's confirmation is not second-guessed
     grouped = group_matches([1, 2, 3], links, {(1, 3): True}, records=[a, b, c])
     assert _groups(grouped) == [{1, 2, 3}]
+
+
+def test_notice_flags_from_the_source() -> None:
+    """An erratum that kept the original's title but is flagged by its source."""
+    a = rec(1, TITLE)
+    b = rec(2, TITLE, issue="6", pages="620", publication_types=("Published Erratum",))
+    assert verdict(a, b) != DUPLICATE
+    c = rec(3, TITLE, issue="6", pages="620", flags=("erratum",))
+    assert verdict(b, c) == DUPLICATE  # both are the erratum

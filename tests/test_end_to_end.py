@@ -257,3 +257,37 @@ def test_exported_ris_and_bibtex_read_by_third_party_parsers(review, runner, tmp
     ).stdout
     library = bibtexparser.parse_string(bib)
     assert len(library.entries) == 37 and not library.failed_blocks
+
+
+def test_update_run_gives_the_updated_review_flow(tmp_path, runner, monkeypatch):
+    db = tmp_path / "review.sqlite"
+    monkeypatch.setenv("SCREENER_DB", str(db))
+    monkeypatch.setenv("NCBI_EMAIL", "me@example.org")
+    (tmp_path / "exo.toml").write_text(QUERY)
+    from datetime import date
+
+    with StandIn(20, start=date(2010, 1, 1), days=300) as standin:
+        monkeypatch.setenv("SCREENER_PUBMED_URL", standin.url)
+        _cli(runner, "search", "run", str(tmp_path / "exo.toml"), "--cutoff", "2012-12-31")
+        _cli(runner, "review", "init", "--reviewer", "ann", "--required", "1")
+        with Store(db) as store:
+            first = store.canonical_ids()
+        lines = ["record_id,reviewer,stage,decision,reason"]
+        lines += [
+            f"{rid},ann,title-abstract,{'include' if k < 5 else 'exclude'},"
+            for k, rid in enumerate(first)
+        ]
+        lines += [f"{rid},ann,full-text,include," for rid in first[:3]]
+        lines += [f"{rid},ann,full-text,exclude,Wrong outcome" for rid in first[3:5]]
+        (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+        _cli(runner, "decisions", "import", str(tmp_path / "d.csv"))
+        standin.state.add_records(8, date(2020, 1, 1), 100)  # published since the first run
+        _cli(runner, "search", "run", str(tmp_path / "exo.toml"), "--cutoff", "2025-05-10")
+    data = json.loads(_cli(runner, "prisma", "--json").stdout)
+    assert data["previous_studies"] == 3 and data["previous_reports"] == 3
+    assert data["database_results"] == 8 and data["records_screened"] == 8
+    assert data["duplicates"] == 0 and data["new_studies"] == 0
+    assert data["total_studies"] == 3
+    assert data["screener"]["records_undecided"] == 8
+    new_review = json.loads(_cli(runner, "prisma", "--json", "--new-review").stdout)
+    assert new_review["previous_studies"] == 0 and new_review["database_results"] == 28

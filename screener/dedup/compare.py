@@ -147,7 +147,7 @@ def compare(
     stock = tp.stock or tq.stock
     recurring = p.recurring or q.recurring  # the title recurs in other volumes/issues
     short = tp.generic or tq.generic  # stock, or too short to identify a work
-    kind_clash = tp.kind != tq.kind
+    kind_clash = p.kind != q.kind
     numbers = (
         has_titles and (title >= CLASH_TITLE or contained) and numbers_conflict(tp, tq, contained)
     )
@@ -169,12 +169,14 @@ def compare(
         evidence["title"] += " (translation)"
     if not has_titles:
         evidence["title"] = MISSING
-    if tp.kind or tq.kind:
+    if p.kind or q.kind:
         evidence["kind"] = (
-            f"disagree ({tp.kind or 'article'} vs {tq.kind or 'article'})"
+            f"disagree ({p.kind or 'article'} vs {q.kind or 'article'})"
             if kind_clash
-            else f"agree ({tp.kind})"
+            else f"agree ({p.kind})"
         )
+    if tp.retracted != tq.retracted:
+        evidence["retracted"] = "one record marks the work as retracted"
     if numbers:
         evidence["title numbers"] = f"disagree ({_nums(tp)} vs {_nums(tq)})"
     evidence["doi"] = doi_state
@@ -419,7 +421,7 @@ def hard_conflict(p: Prepared, q: Prepared) -> str:
     if p.search_set and p.search_set == q.search_set:
         return "same search set"
     volume, issue, pages = locator_states(p, q)
-    if p.title.kind != q.title.kind and not (volume == AGREE and pages in (AGREE, "full")):
+    if p.kind != q.kind and not (volume == AGREE and pages in (AGREE, "full")):
         return "kind"
     if p.doi and q.doi and p.doi != q.doi and not (p.doi_key and p.doi_key == q.doi_key):
         return "doi"

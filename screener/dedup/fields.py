@@ -20,6 +20,11 @@ from screener.dedup.locators import (
 from screener.dedup.model import AGREE, DISAGREE, MISSING, DedupRecord
 from screener.dedup.titles import TitleInfo, prepare_title
 from screener.dedup.venues import VenueInfo, prepare_venue, venues_compatible
+from screener.models import (
+    FLAG_ERRATUM,
+    FLAG_EXPRESSION_OF_CONCERN,
+    FLAG_RETRACTION_NOTICE,
+)
 
 MIN_CONTAINED = 20  # characters the shorter title needs for prefix/suffix matching
 
@@ -50,6 +55,7 @@ class Prepared:
         "search_set",
         "shifted",
         "recurring",
+        "kind",
     )
 
     def __init__(self, record: DedupRecord) -> None:
@@ -76,6 +82,35 @@ class Prepared:
         self.cochrane = "cochrane" in self.venue.folded or self.doi.startswith("10.1002/14651858")
         self.search_set = record.search_set
         self.recurring = False  # set by find_matches: the title recurs in other issues
+        # notice type: from the title, else from the source's flags / publication types
+        self.kind = self.title.kind or notice_kind(record.flags, record.publication_types)
+
+
+_NOTICE_FLAGS = {
+    FLAG_ERRATUM: "erratum",
+    FLAG_RETRACTION_NOTICE: "retraction",
+    FLAG_EXPRESSION_OF_CONCERN: "retraction",
+}
+_NOTICE_TYPES = {
+    "published erratum": "erratum",
+    "erratum": "erratum",
+    "correction": "erratum",
+    "retraction of publication": "retraction",
+    "retraction notice": "retraction",
+    "expression of concern": "retraction",
+}
+
+
+def notice_kind(flags: tuple[str, ...], publication_types: tuple[str, ...]) -> str:
+    """ "erratum" / "retraction" when the source marks the record itself as a notice."""
+    for flag in flags:
+        if flag in _NOTICE_FLAGS:
+            return _NOTICE_FLAGS[flag]
+    for kind in publication_types:
+        found = _NOTICE_TYPES.get(kind.strip().lower())
+        if found:
+            return found
+    return ""
 
 
 def completeness(record: DedupRecord) -> int:

@@ -48,7 +48,6 @@ _CITATION_ERRATUM = re.compile(
     r"\s*\((?:[^()]{3,120}\(\d{4}\)\s*[\w.]+\s*(?:\(\s*[\w\s.]*\))?\s*"
     r"\(\s*[\w]+(?:\s*[-–]\s*\w+)?\s*\))\)\s*$"
 )
-_TRAILING_PUNCT = re.compile(r"[\s.;,:*\-–—]+$")
 _LEADING_PUNCT = re.compile(r"^[\s\"'“”‘’«»*.]+")
 
 _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -436,7 +435,7 @@ def prepare_title(raw: str, journal_folded: str = "") -> TitleInfo:
     if journal_folded and folded_core.startswith(journal_folded) and folded_core != journal_folded:
         # "Communications of the AIS Communications of the AIS Volume 52 Paper 41"
         rest = folded_core.replace(journal_folded, " ").split()
-        stock = all(w.isdigit() or w in _LOCATOR_WORDS for w in rest)
+        stock = stock or all(w.isdigit() or w in _LOCATOR_WORDS for w in rest)
     info.stock = stock
     info.generic = stock or len(words) < 3 or len(info.squashed) < 12
 
