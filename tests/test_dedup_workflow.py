@@ -183,3 +183,33 @@ def test_decide_rejects_unknown_records(store, same):
 
     with pytest.raises(NotFoundError):
         flow.decide_pair(store, 1, 2, same=same, who="ann")
+
+
+def test_same_abstract_at_two_e_pages_of_one_issue_is_one_work():
+    from screener.dedup import DedupRecord, find_matches
+
+    authors = ("Yablon, S.", "Sherer, M.", "Nakase-Richardson, R.", "Todd, N.")
+    title = "Amantadine for the posttraumatic confusional state: a randomized trial"
+    a = DedupRecord(
+        1, title, authors, 2010, "Arch Phys Med Rehabil", "91", "10", "e8-e9", "", "", ""
+    )
+    b = DedupRecord(
+        2,
+        title.replace("Amantadine", "Amantadine hydrochloride"),
+        authors,
+        2010,
+        "Arch Phys Med Rehabil",
+        "91",
+        "10",
+        "e3",
+        "",
+        "",
+        "",
+    )
+    (match,) = find_matches([a, b])
+    assert match.verdict == "duplicate"
+    # With fewer shared authors, other pages still keep two records apart.
+    c = DedupRecord(
+        3, title, authors[:2], 2010, "Arch Phys Med Rehabil", "91", "10", "e3", "", "", ""
+    )
+    assert all(m.verdict != "duplicate" for m in find_matches([a, c]))

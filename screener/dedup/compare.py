@@ -288,6 +288,10 @@ def compare(
         return None
 
     if soft:
+        if soft == ["pages"] and _same_short_item(p, q, authors_detail):
+            # The same abstract listed at two short page numbers of one issue (a
+            # supplement's index and its text): same title, every author, same issue.
+            return result(DUPLICATE, "fuzzy-title")
         if (
             soft == ["pages near"]
             and not short
@@ -434,7 +438,9 @@ def hard_conflict(p: Prepared, q: Prepared) -> str:
     if volume == DISAGREE and not shared_id:
         return "volume"
     if pages == DISAGREE and online_first(p) == online_first(q) and not shared_id:
-        return "pages"
+        same_item = issue == AGREE and _same_short_item(p, q, compare_authors(p, q)[1])
+        if not same_item:
+            return "pages"
     if volume == AGREE and issue == DISAGREE and pages not in (AGREE, "full") and not shared_id:
         return "issue"
     if p.title.numbers != q.title.numbers and p.title.variants and q.title.variants:
@@ -451,3 +457,12 @@ __all__ = [
     "completeness",
     "hard_conflict",
 ]
+
+
+def _same_short_item(p: Prepared, q: Prepared, authors_detail: str) -> bool:
+    """Both records are short items (at most 2 pages) with the same full author list of
+    three or more people: different page numbers alone do not make them two works."""
+    n = len(p.authors)
+    if n < 3 or len(q.authors) != n or authors_detail != f"agree ({n}/{n})":
+        return False
+    return page_span(p.pages) < 3 and page_span(q.pages) < 3
