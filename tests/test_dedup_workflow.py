@@ -189,7 +189,7 @@ def test_same_abstract_at_two_e_pages_of_one_issue_is_one_work():
     from screener.dedup import DedupRecord, find_matches
 
     authors = ("Yablon, S.", "Sherer, M.", "Nakase-Richardson, R.", "Todd, N.")
-    title = "Amantadine for the posttraumatic confusional state: a randomized trial"
+    title = "Amantadine for symptoms of the posttraumatic confusional state: a randomized trial"
     a = DedupRecord(
         1, title, authors, 2010, "Arch Phys Med Rehabil", "91", "10", "e8-e9", "", "", ""
     )
