@@ -195,7 +195,7 @@ def test_same_abstract_at_two_e_pages_of_one_issue_is_one_work():
     )
     b = DedupRecord(
         2,
-        title.replace("Amantadine", "Amantadine hydrochloride"),
+        title.replace("symptoms", "symptom's"),
         authors,
         2010,
         "Arch Phys Med Rehabil",
