@@ -143,3 +143,22 @@ def write_output(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ScreenerError(f"{path}: cannot write it ({exc.strerror or exc}).") from None
+
+
+def output_option(func: Callable) -> Callable:
+    """`-o/--output FILE`: write there instead of stdout."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to this file instead of stdout.",
+    )(func)
+
+
+def emit(text: str, output: Path | None, what: str = "") -> None:
+    """Print `text`, or write it whole to `output` and say so on stderr."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    write_output(output, text)
+    click.echo(f"Wrote {what + ' to ' if what else ''}{output}.", err=True)

@@ -1,4 +1,4 @@
-"""`screener prisma`: the PRISMA 2020 flow computed from the review."""
+"""`screener prisma`, `screener export` and `screener search report`: reports from the review."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from screener.cli.common import db_option, handle_errors, open_store, write_output
+from screener.cli.common import db_option, emit, handle_errors, open_store, output_option
 from screener.prisma import to_markdown, to_prisma_csv, to_prisma_json, to_svg, to_text
 from screener.queries import parse_cli_date
 from screener.screening import STAGES
@@ -21,12 +21,7 @@ FORMATS = ("text", "json", "csv", "markdown", "svg")
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
-)
+@output_option
 @click.option("--as-of", help="The numbers as they stood at the end of this day (YYYY-MM-DD).")
 @click.option(
     "--template",
@@ -65,11 +60,7 @@ def prisma(
         text = to_prisma_csv(flow, _template(template))
     else:
         text = {"text": to_text, "markdown": to_markdown, "svg": to_svg}[fmt](flow)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_output(output, text)
-        click.echo(f"Wrote the PRISMA flow ({fmt}) to {output}.", err=True)
+    emit(text, output, f"the PRISMA flow ({fmt})")
 
 
 def _template(path: Path | None) -> str | None:
@@ -99,12 +90,7 @@ def _template(path: Path | None) -> str | None:
     is_flag=True,
     help="PRISMA item 16b: studies excluded at full text with reasons (Markdown).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
-)
+@output_option
 @db_option
 @handle_errors
 def export(
@@ -122,11 +108,7 @@ def export(
             text = exporting.excluded_full_text(store)
         else:
             text = exporting.export_text(store, fmt, stage, status, viewer)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_output(output, text)
-        click.echo(f"Wrote {output}.", err=True)
+    emit(text, output)
 
 
 @click.command("report")
@@ -138,7 +120,7 @@ def export(
     show_default=True,
 )
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@output_option
 @db_option
 @handle_errors
 def search_report(fmt: str, as_json: bool, output: Path | None, db_path: Path | None) -> None:
@@ -149,8 +131,4 @@ def search_report(fmt: str, as_json: bool, output: Path | None, db_path: Path | 
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     else:
         text = exporting.search_report_markdown(report)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_output(output, text)
-        click.echo(f"Wrote {output}.", err=True)
+    emit(text, output)

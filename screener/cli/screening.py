@@ -10,14 +10,15 @@ import click
 
 from screener.cli.common import (
     db_option,
+    emit,
     handle_errors,
     json_option,
     open_store,
+    output_option,
     print_json,
     resolve_db,
     table,
     warn,
-    write_output,
 )
 from screener.errors import ScreenerError
 from screener.screening import DECISIONS, STAGES, ReviewSettings
@@ -291,12 +292,7 @@ def decisions() -> None:
     help="Who exports: others' votes appear only once records are reconciled.",
 )
 @click.option("--stage", type=click.Choice(STAGES), default=None, help="One stage only.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
-)
+@output_option
 @db_option
 @handle_errors
 def export_cmd(viewer: str, stage: str | None, output: Path | None, db_path: Path | None) -> None:
@@ -304,11 +300,7 @@ def export_cmd(viewer: str, stage: str | None, output: Path | None, db_path: Pat
     note, time."""
     with open_store(db_path) as store:
         text = flow.export_decisions(store, viewer, stage)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_output(output, text)
-        click.echo(f"Wrote {text.count(chr(10)) - 1} decision(s) to {output}.", err=True)
+    emit(text, output, f"{text.count(chr(10)) - 1} decision(s)")
 
 
 @decisions.command("import")
