@@ -129,3 +129,16 @@ def test_every_dedup_bench_csv_imports_with_its_ids(db, runner, name):
         assert record.doi == row["doi"].lower().strip()
     if row.get("year", "").isdigit():
         assert record.year == int(row["year"])
+
+
+def test_an_id_reused_by_another_export_for_another_work_is_kept(db, runner, tmp_path):
+    first, second = tmp_path / "b1.ris", tmp_path / "b2.ris"
+    first.write_text("TY  - JOUR\nID  - 1\nTI  - First batch paper on dogs\nPY  - 2020\nER  - \n")
+    second.write_text("TY  - JOUR\nID  - 1\nTI  - Second batch paper on cats\nPY  - 2021\nER  - \n")
+    runner.invoke(main, ["import", str(first), "--database", "Embase"])
+    result = runner.invoke(main, ["import", str(second), "--database", "Embase"])
+    assert result.exit_code == 0 and "1 stored, 1 new" in result.output
+    assert "already used for another work" in result.stderr
+    with Store(db) as store:
+        titles = sorted(r.title for _, r in store.iter_records())
+    assert titles == ["First batch paper on dogs", "Second batch paper on cats"]

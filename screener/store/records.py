@@ -30,6 +30,18 @@ class RecordsMixin:
             found.update({row[0]: row[1] for row in rows})
         return found
 
+    def titles_of(self, source: str, source_ids: Iterable[str]) -> dict[str, str]:
+        """The stored titles of the given source ids (those already stored)."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(source_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT source_id, title FROM records WHERE source = ? AND source_id IN ({marks})",
+                (source, *chunk),
+            )
+            found.update({row[0]: row[1] or "" for row in rows})
+        return found
+
     def add_records(self, run_id: int, records: Sequence[Record]) -> tuple[int, int]:
         """Store records (new ones inserted, known ones left as they are) and link them to
         the run, in one transaction. Returns (linked, new)."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapidfuzz import fuzz
+
 from screener.errors import ImportFileError
 from screener.importers import ImportResult, Problem, read_file
 from screener.importers.fingerprint import file_sha256
-from screener.models import Run
+from screener.models import Record, Run
+from screener.normalize import fold
 from screener.store import Store
 
 METHODS = ("databases", "registers")
@@ -50,6 +53,7 @@ def import_file(
     result = read_file(path, database, fmt)
     if result.problems and not skip_bad:
         raise ImportFileError(_problems_message(path, result))
+    records, renamed = _scope_reused_ids(store, result.records, database.strip(), sha)
     store.mark_interrupted_runs()
     run_id = store.start_run(
         kind="import",
@@ -64,13 +68,42 @@ def import_file(
         count_reported=len(result.records) + len(result.problems),
     )
     try:
-        store.add_records(run_id, result.records)  # one transaction: never half a file
+        store.add_records(run_id, records)  # one transaction: never half a file
     except BaseException as exc:
         store.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
-    warnings = "\n".join(_describe(p) for p in result.problems)
+    warnings = "\n".join(
+        [_describe(p) for p in result.problems]
+        + [
+            f"id {old!r} was already used for another work in {database}; stored as {new!r}"
+            for old, new in renamed
+        ]
+    )
     run = store.finish_run(run_id, "completed", warnings=warnings)
     return FileImported(run, result.format, result.encoding, result.problems)
+
+
+def _scope_reused_ids(
+    store: Store, records: tuple[Record, ...], database: str, sha: str
+) -> tuple[list[Record], list[tuple[str, str]]]:
+    """Exports number records 1..N, so an id seen before in this database may be another
+    work: a different title gets an id scoped to this file instead of being dropped."""
+    stored = store.titles_of(database, [r.source_id for r in records])
+    kept, renamed = [], []
+    for record in records:
+        old = stored.get(record.source_id)
+        if old is not None and not same_title(old, record.title):
+            new_id = f"{record.source_id}@{sha[:8]}"
+            renamed.append((record.source_id, new_id))
+            record = record.with_changes(source_id=new_id)
+        kept.append(record)
+    return kept, renamed
+
+
+def same_title(a: str, b: str) -> bool:
+    if not a or not b:
+        return a == b
+    return fuzz.ratio(fold(a), fold(b)) >= 90
 
 
 def _describe(problem: Problem) -> str:
