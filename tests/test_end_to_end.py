@@ -283,11 +283,14 @@ def test_update_run_gives_the_updated_review_flow(tmp_path, runner, monkeypatch)
         _cli(runner, "decisions", "import", str(tmp_path / "d.csv"))
         standin.state.add_records(8, date(2020, 1, 1), 100)  # published since the first run
         _cli(runner, "search", "run", str(tmp_path / "exo.toml"), "--cutoff", "2025-05-10")
-    data = json.loads(_cli(runner, "prisma", "--json").stdout)
+    data = json.loads(_cli(runner, "prisma", "--json", "--update").stdout)
     assert data["previous_studies"] == 3 and data["previous_reports"] == 3
     assert data["database_results"] == 8 and data["records_screened"] == 8
     assert data["duplicates"] == 0 and data["new_studies"] == 0
     assert data["total_studies"] == 3
     assert data["screener"]["records_undecided"] == 8
-    new_review = json.loads(_cli(runner, "prisma", "--json", "--new-review").stdout)
+    new_review = json.loads(_cli(runner, "prisma", "--json").stdout)
     assert new_review["previous_studies"] == 0 and new_review["database_results"] == 28
+    # Before the update, --update has nothing to go on: one clear error.
+    early = runner.invoke(main, ["prisma", "--update", "--as-of", "2000-01-01"])
+    assert early.exit_code == 1 and "no update run" in early.stderr

@@ -13,6 +13,7 @@ from screener.cli.common import (
     json_option,
     open_store,
     print_json,
+    resolve_db,
     table,
     warn,
     write_output,
@@ -128,7 +129,7 @@ def review_cmd(who: str, plain: bool, db_path: Path | None) -> None:
     if not plain:
         from screener.tui.dedup_review import run_dedup_review
 
-        run_dedup_review(db_path, who)
+        run_dedup_review(resolve_db(db_path), who)
         return
     with open_store(db_path) as store:
         pending = dedup_flow.pending_pairs(store)

@@ -30,7 +30,10 @@ FORMATS = ("text", "json", "csv", "markdown", "svg")
     help="PRISMA2020 PRISMA.csv template to fill (csv format; default: built in).",
 )
 @click.option(
-    "--new-review", is_flag=True, help="Report as a new review even when searches were updated."
+    "--update",
+    is_flag=True,
+    help="The updated-review variant: records found before the first update run (a later "
+    "run of a search with a later cutoff) are the previous version.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @db_option
@@ -40,7 +43,7 @@ def prisma(
     output: Path | None,
     as_of: str | None,
     template: Path | None,
-    new_review: bool,
+    update: bool,
     as_json: bool,
     db_path: Path | None,
 ) -> None:
@@ -53,7 +56,7 @@ def prisma(
         fmt = "json"
     day = parse_cli_date(as_of, "--as-of").isoformat() if as_of else None
     with open_store(db_path) as store:
-        flow = prisma_flow(store, day, updated=False if new_review else None)
+        flow = prisma_flow(store, day, updated=update)
     if fmt == "json":
         text = json.dumps(to_prisma_json(flow), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":

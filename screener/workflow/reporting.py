@@ -12,8 +12,9 @@ How each box is counted (one unit screened = a duplicate group's canonical recor
   included and undecided: their full-text outcome;
 - one report per group, and one study per report (screener has no link between several
   reports of one study yet), so studies = reports.
-With an update (a later run of a search with a later cutoff), records first identified
-before that run are the previous version; its included groups are `previous_*`.
+For an updated review (asked for: `updated=True`), the update starts with the first
+later run of a search with a later cutoff: records first identified before it are the
+previous version, and its studies are those included by decisions made before it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from screener.errors import ScreenerError
 from screener.prisma import Count, Flow, FlowInputs, build_flow
 from screener.screening import (
     FULL_TEXT,
@@ -62,18 +64,50 @@ def update_boundary(store: Store) -> str:
     return ""
 
 
-def prisma_flow(store: Store, as_of: str | None = None, updated: bool | None = None) -> Flow:
-    """The checked PRISMA flow of the review (as it stood at the end of `as_of`)."""
+def prisma_flow(store: Store, as_of: str | None = None, updated: bool = False) -> Flow:
+    """The checked PRISMA flow of the review (as it stood at the end of `as_of`); with
+    `updated`, the updated-review variant (previous version vs new studies)."""
     settings = load_settings(store)
     origins = {rid: (db, method, first) for rid, db, method, first in store.record_origins(as_of)}
-    boundary = update_boundary(store) if updated is not False else ""
-    if boundary and as_of and boundary[:10] > as_of:
-        boundary = ""
+    boundary = _boundary(store, as_of) if updated else ""
     groups = _groups(store, origins, as_of, boundary)
-    ta = _outcomes(store, as_of, settings, TITLE_ABSTRACT, [g.canonical for g in groups])
-    ft = _outcomes(store, as_of, settings, FULL_TEXT, [g.canonical for g in groups])
-    inputs = _inputs(origins, groups, ta, ft, settings, boundary, as_of or "")
+    ids = [g.canonical for g in groups]
+    ta = _outcomes(store, as_of, settings, TITLE_ABSTRACT, ids)
+    ft = _outcomes(store, as_of, settings, FULL_TEXT, ids)
+    previous = 0
+    if boundary:
+        previous = _previous_studies(store, groups, settings, boundary)
+    inputs = _inputs(origins, groups, ta, ft, settings, boundary, as_of or "", previous)
     return build_flow(inputs)
+
+
+def _boundary(store: Store, as_of: str | None) -> str:
+    boundary = update_boundary(store)
+    if not boundary or (as_of and boundary[:10] > as_of):
+        raise ScreenerError(
+            "no update run: an updated review needs a later run of a saved search with a "
+            "later cutoff (screener search run FILE --cutoff DATE). Leave out --update."
+        )
+    return boundary
+
+
+def _previous_studies(store: Store, groups, settings, boundary: str) -> int:
+    """Studies the previous version included: decisions made before the update began.
+    Every previous-version record must have had its final answer by then."""
+    old = [g for g in groups if g.previous]
+    ids = [g.canonical for g in old]
+    ta = _outcomes(store, boundary, settings, TITLE_ABSTRACT, ids)
+    ft = _outcomes(store, boundary, settings, FULL_TEXT, ids)
+    passed = [g for g in old if passes_to_full_text(ta[g.canonical], settings)]
+    undecided = _tally(old, ta, settings, TITLE_ABSTRACT)["undecided"]
+    undecided += _tally(passed, ft, settings, FULL_TEXT)["undecided"]
+    if undecided:
+        raise ScreenerError(
+            f"the previous version was not finished when the update began ({boundary[:16]}): "
+            f"{undecided} of its records had no final decision. Report it as a new review "
+            "(leave out --update), or use --as-of a date after it was finished."
+        )
+    return _tally(passed, ft, settings, FULL_TEXT)["include"]
 
 
 def _groups(store: Store, origins: dict, as_of: str | None, boundary: str) -> list[Group]:
@@ -126,7 +160,9 @@ def _outcomes(store, as_of, settings, stage, ids) -> dict[int, Outcome]:
     return outcomes(votes, resolutions, settings, stage, ids)
 
 
-def _inputs(origins, groups, ta, ft, settings: ReviewSettings, boundary, as_of) -> FlowInputs:
+def _inputs(
+    origins, groups, ta, ft, settings: ReviewSettings, boundary, as_of, previous_included
+) -> FlowInputs:
     new = [g for g in groups if not g.previous]
     new_ids = {i for g in new for i in g.members}
     if boundary:  # new records that duplicate a previous-version record are removed too

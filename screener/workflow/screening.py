@@ -259,6 +259,16 @@ class ReviewerQueue:
         return [i for i, rid in enumerate(self.ids) if rid in hits]
 
 
+def attach_fulltext(store: Store, record_id: int, location: str, who: str) -> str:
+    """Note where a record's full text (a PDF path or URL) is; audited like a decision."""
+    location = location.strip()
+    if not location:
+        raise ScreenerError("give a path or URL of the full text.")
+    store.get_record(record_id)
+    store.save_fulltext(record_id, location, who)
+    return location
+
+
 def merged(canonical: Record, others: Sequence[Record]) -> Record:
     """The canonical record with the best fields of its group (dedup.merge_fields)."""
     group = [canonical, *others]
