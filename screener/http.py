@@ -125,6 +125,11 @@ class HttpClient:
                 last_problem = f"cannot reach {self.service} at {self.base_url} ({_short(exc)})"
                 self._pause(attempt, None)
                 continue
+            except requests.RequestException as exc:  # a bad URL: retrying won't help
+                raise SourceError(
+                    f"cannot send a request to {self.service} at {url!r} ({_short(exc)}); "
+                    "check its base URL setting."
+                ) from None
             if response.status_code == 429 or response.status_code >= 500:
                 last_problem = (
                     f"{self.service} answered HTTP {response.status_code} "

@@ -72,7 +72,10 @@ def test_blinding_nothing_of_another_reviewer_until_reconciled(store):
     assert bob.progress()["done"] == 0
     exported = flow.export_decisions(store, "bob")
     assert "ANN-SECRET-NOTE" not in exported and "ann" not in exported
-    assert flow.conflicts(store, "title-abstract", "bob") == []
+    with pytest.raises(ScreenerError, match="only adjudicators see conflicts"):
+        flow.conflicts(store, "title-abstract", "bob")
+    with pytest.raises(ScreenerError, match="not a reviewer or adjudicator"):
+        flow.export_decisions(store, "dave")  # a typo never becomes a new viewer
     summary = json.dumps(flow.review_summary(store, "bob"))
     assert "ANN" not in summary and '"decided_by_you": 0' in summary
     # Once both have decided and agree, the record is reconciled and both votes show.
@@ -82,8 +85,14 @@ def test_blinding_nothing_of_another_reviewer_until_reconciled(store):
     bob.decide(1, "include")
     (seen_by_cy,) = flow.conflicts(store, "title-abstract", "cy")
     assert {v.reviewer for v in seen_by_cy.votes} == {"ann", "bob"}
-    (seen_by_bob,) = flow.conflicts(store, "title-abstract", "bob")
-    assert [v.reviewer for v in seen_by_bob.votes] == ["bob"]
+    with pytest.raises(ScreenerError):
+        flow.conflicts(store, "title-abstract", "bob")
+    # Agreement for a reviewer counts reconciled records only: Bob's table cannot tell
+    # him Ann's vote on record 1 while it is in conflict.
+    (pair,) = flow.stage_agreement(store, "title-abstract")
+    assert pair.n == 1
+    (pair,) = flow.stage_agreement(store, "title-abstract", viewer="cy")
+    assert pair.n == 2
     assert "ANN-SECRET-NOTE" not in flow.export_decisions(store, "bob")
 
 
@@ -119,7 +128,7 @@ def test_agreement_kappa_and_pabak(store):
         queue = flow.ReviewerQueue.open(store, who, "title-abstract")
         for record_id, letter in enumerate(letters, start=1):
             queue.decide(record_id, "include" if letter == "I" else "exclude")
-    (pair,) = flow.stage_agreement(store, "title-abstract")
+    (pair,) = flow.stage_agreement(store, "title-abstract", viewer="cy")  # an adjudicator
     assert pair.n == 10 and pair.table == ((3, 2), (1, 4))
     assert pair.percent_agreement == pytest.approx(70.0)  # in percent
     assert pair.kappa == pytest.approx(0.4) and pair.pabak == pytest.approx(0.4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from screener import __version__
@@ -30,3 +32,27 @@ main.add_command(enrich)
 main.add_command(dedup)
 for command in (review, screen, conflicts, resolve, agreement, decisions, prisma, export):
     main.add_command(command)
+
+
+def run() -> None:
+    """The console entry point: every failure is one line on stderr and a non-zero exit."""
+    try:
+        code = main.main(standalone_mode=False)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "screener"
+        click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, EOFError):
+        click.echo("Error: stopped (no more input).", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a bug: still one line, with what to do about it
+        click.echo(
+            f"Error: internal error ({type(exc).__name__}: {exc}); please report it with the "
+            "command you ran.",
+            err=True,
+        )
+        sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -5,10 +5,19 @@ from __future__ import annotations
 import os
 
 from screener.cli.common import warn
+from screener.errors import ScreenerError
 from screener.http import HttpClient
 from screener.sources import crossref, doi, pubmed
 
 _warned_email = False
+
+
+def _number(name: str, default: str, kind: type = int):
+    value = os.environ.get(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise ScreenerError(f"{name}={value!r} is not a number.") from None
 
 
 def pubmed_client() -> pubmed.PubmedClient:
@@ -26,10 +35,10 @@ def pubmed_client() -> pubmed.PubmedClient:
         os.environ.get("SCREENER_PUBMED_URL", pubmed.DEFAULT_URL),
         service="PubMed E-utilities",
         rate=10.0 if api_key else 3.0,
-        max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
-        backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
+        max_tries=_number("SCREENER_MAX_TRIES", "5"),
+        backoff=_number("SCREENER_BACKOFF", "2", float),
     )
-    batch = int(os.environ.get("SCREENER_PUBMED_BATCH", "1000"))
+    batch = _number("SCREENER_PUBMED_BATCH", "1000")
     return pubmed.PubmedClient(http, email=email, api_key=api_key, batch_size=batch)
 
 
@@ -42,8 +51,8 @@ def crossref_client() -> crossref.CrossrefClient:
         os.environ.get("SCREENER_CROSSREF_URL", crossref.DEFAULT_URL),
         service="Crossref",
         rate=5.0,  # until Crossref's own x-rate-limit headers say otherwise
-        max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
-        backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
+        max_tries=_number("SCREENER_MAX_TRIES", "5"),
+        backoff=_number("SCREENER_BACKOFF", "2", float),
     )
     return crossref.CrossrefClient(http, mailto=mailto or None)
 
@@ -54,7 +63,7 @@ def doi_resolver() -> doi.DoiResolver:
         os.environ.get("SCREENER_DOI_URL", doi.DEFAULT_URL),
         service="doi.org",
         rate=5.0,
-        max_tries=int(os.environ.get("SCREENER_MAX_TRIES", "5")),
-        backoff=float(os.environ.get("SCREENER_BACKOFF", "2")),
+        max_tries=_number("SCREENER_MAX_TRIES", "5"),
+        backoff=_number("SCREENER_BACKOFF", "2", float),
     )
     return doi.DoiResolver(http, crossref_client())

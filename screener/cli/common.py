@@ -43,8 +43,16 @@ def resolve_db(db_path: Path | None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def open_store(db_path: Path | None) -> Store:
-    return Store(resolve_db(db_path))
+def open_store(db_path: Path | None, create: bool = False) -> Store:
+    """Open the review; only commands that add records may create a new one (a mistyped
+    path must not silently become an empty review)."""
+    path = resolve_db(db_path)
+    if not create and not path.exists():
+        raise ScreenerError(
+            f"{path}: no review here; check --db / SCREENER_DB, or start one with "
+            "`screener search run` or `screener import`."
+        )
+    return Store(path)
 
 
 def handle_errors(func: Callable) -> Callable:

@@ -8,6 +8,7 @@ import click
 
 from screener.cli.common import db_option, handle_errors, json_option, open_store, print_json, warn
 from screener.importers import FORMATS
+from screener.queries import parse_cli_date
 from screener.workflow.importing import METHODS, import_file
 
 
@@ -60,7 +61,9 @@ def import_cmd(
     as_json: bool,
 ) -> None:
     """Import an export FILE (RIS, MEDLINE .nbib, BibTeX or CSV) as one run."""
-    with open_store(db_path) as store:
+    if date_searched:
+        date_searched = parse_cli_date(date_searched, "--date-searched").isoformat()
+    with open_store(db_path, create=True) as store:
         imported = import_file(
             store,
             file,

@@ -60,7 +60,7 @@ def add_cmd(
         except (OSError, UnicodeDecodeError) as exc:
             raise ScreenerError(f"{doi_file}: cannot read it ({exc}).") from None
     results: list = []
-    with open_store(db_path) as store:
+    with open_store(db_path, create=True) as store:
         follow(others.add_dois(store, clients.doi_resolver(), wanted, method, note), results)
     report = results[-1]
     if as_json:

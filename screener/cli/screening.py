@@ -67,7 +67,7 @@ def review() -> None:
 @handle_errors
 def init_cmd(reviewers, adjudicators, required, reasons, toml_file, db_path, as_json) -> None:
     """Set up screening for this review (stored in the review database)."""
-    with open_store(db_path) as store:
+    with open_store(db_path, create=True) as store:
         if toml_file is not None:
             settings = flow.settings_from_file(store, _read(toml_file), str(toml_file))
         else:
@@ -188,7 +188,7 @@ def screen(reviewer: str, stage: str, resolve_mode: bool, db_path: Path | None) 
     "--as",
     "viewer",
     required=True,
-    help="Who is asking: votes are shown only to adjudicators (blinding).",
+    help="Who is asking: an adjudicator (reviewers may not see conflicts: blinding).",
 )
 @db_option
 @json_option
@@ -250,13 +250,19 @@ def resolve(
 @click.command()
 @stage_option
 @click.option("--pilot", "pilot_only", is_flag=True, help="Only the pilot sample's records.")
+@click.option("--as", "viewer", default="", help="An adjudicator: include unresolved conflicts.")
 @db_option
 @json_option
 @handle_errors
-def agreement(stage: str, pilot_only: bool, db_path: Path | None, as_json: bool) -> None:
-    """Percent agreement, Cohen's kappa (95% CI), PABAK and the 2x2 table per pair."""
+def agreement(
+    stage: str, pilot_only: bool, viewer: str, db_path: Path | None, as_json: bool
+) -> None:
+    """Percent agreement, Cohen's kappa (95% CI), PABAK and the 2x2 table per pair.
+
+    Over reconciled records only, unless an adjudicator asks (--as): then over every
+    record both reviewers decided, conflicts included."""
     with open_store(db_path) as store:
-        pairs = flow.stage_agreement(store, stage, pilot_only=pilot_only)
+        pairs = flow.stage_agreement(store, stage, pilot_only=pilot_only, viewer=viewer)
     if as_json:
         print_json(pairs)
         return

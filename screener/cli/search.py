@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -37,8 +38,15 @@ def run_cmd(file: Path, cutoff: str | None, db_path: Path | None, as_json: bool)
     """Run the saved search FILE up to its cutoff and store every record once."""
     saved = workflow.load_saved_search(file)
     end = parse_cli_date(cutoff) if cutoff else None
+    for section in (saved.pubmed, saved.crossref):
+        last = end or (section.cutoff if section else None)
+        if last and last > date.today():
+            warn(
+                f"the cutoff {last} is in the future: rerunning this search later will not "
+                "give the same records. A cutoff of today or earlier is reproducible."
+            )
     finished: list[Run] = []
-    with open_store(db_path) as store:
+    with open_store(db_path, create=True) as store:
         events = workflow.run_search(
             store,
             saved,
@@ -82,7 +90,7 @@ def _say_finished(run: Run) -> None:
 @handle_errors
 def list_cmd(queries_dir: Path, db_path: Path | None, as_json: bool) -> None:
     """List saved searches: files in queries/ and searches already run."""
-    with open_store(db_path) as store:
+    with open_store(db_path, create=True) as store:
         rows = workflow.list_searches(store, queries_dir)
     if as_json:
         print_json(rows)

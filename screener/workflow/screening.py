@@ -115,6 +115,22 @@ def stage_ids(store: Store, stage: str, settings: ReviewSettings) -> list[int]:
     return [i for i in ids if passes_to_full_text(passed[i], settings)]
 
 
+def check_person(settings: ReviewSettings, person: str) -> str:
+    """A name given with --as / --reviewer must be one of the review's people (once the
+    review lists any): a typo must not become a new reviewer or see what it should not."""
+    person = person.strip()
+    if not person:
+        raise ScreenerError("say who you are: a reviewer's or adjudicator's name.")
+    known = (*settings.reviewers, *settings.adjudicators)
+    if known and person not in known:
+        names = ", ".join(dict.fromkeys(known))
+        raise ScreenerError(
+            f"{person!r} is not a reviewer or adjudicator of this review ({names}); add "
+            f"them with `screener review settings --reviewer {person}` if they should be."
+        )
+    return person
+
+
 def _check_stage(stage: str) -> None:
     if stage not in STAGES:
         raise ScreenerError(f"unknown stage {stage!r}: use {' or '.join(STAGES)}.")
@@ -310,10 +326,18 @@ class Conflict:
 
 
 def conflicts(store: Store, stage: str, viewer: str) -> list[Conflict]:
-    """Records whose required votes disagree. Votes are shown per the blinding rule:
-    an adjudicator sees them; anyone else only learns which records are in conflict."""
+    """Records whose required votes disagree, with their votes: for adjudicators only
+    (a reviewer who learned which of their records are in conflict would learn the other
+    reviewer's vote)."""
     _check_stage(stage)
     settings = load_settings(store)
+    viewer = check_person(settings, viewer)
+    if viewer not in settings.adjudicators:
+        who = ", ".join(settings.adjudicators) or "no one yet"
+        raise ScreenerError(
+            f"only adjudicators see conflicts ({who}); `screener review settings "
+            "--adjudicator NAME` names one."
+        )
     ids = stage_ids(store, stage, settings)
     current = stage_outcomes(store, stage, settings, ids)
     votes = all_votes(store, stage)
@@ -361,19 +385,25 @@ def resolve(
 # ---- agreement ----------------------------------------------------------------------------
 
 
-def stage_agreement(store: Store, stage: str, pilot_only: bool = False) -> list[PairAgreement]:
-    """Agreement per reviewer pair over records both decided. Counts only, no votes; it is
-    computed over records every required reviewer has decided (no one's progress shows)."""
+def stage_agreement(
+    store: Store, stage: str, pilot_only: bool = False, viewer: str = ""
+) -> list[PairAgreement]:
+    """Agreement per reviewer pair over records both decided. For an adjudicator, every
+    such record; for anyone else only reconciled records (agreed or resolved), so the
+    table never changes with a vote that is still blinded."""
     _check_stage(stage)
     settings = load_settings(store)
+    if viewer:
+        viewer = check_person(settings, viewer)
     votes = all_votes(store, stage)
     if pilot_only:
         sample = set(current_pilot(store)["ids"])
         votes = [v for v in votes if v.record_id in sample]
     current = stage_outcomes(store, stage, settings, {v.record_id for v in votes})
-    reconciled = [
-        v for v in votes if current[v.record_id].status in ("decided", "resolved", "conflict")
-    ]
+    open_statuses = ("decided", "resolved")
+    if viewer and viewer in settings.adjudicators:
+        open_statuses += ("conflict",)
+    reconciled = [v for v in votes if current[v.record_id].status in open_statuses]
     return agreement(reconciled, stage, settings)
 
 
@@ -401,6 +431,7 @@ def current_pilot(store: Store) -> dict:
 def export_decisions(store: Store, viewer: str, stage: str | None = None) -> str:
     """Decisions as CSV, blinded for `viewer`: their own, plus others' on reconciled records."""
     settings = load_settings(store)
+    viewer = check_person(settings, viewer)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
@@ -446,11 +477,20 @@ def import_decisions(
     `skip_bad`. Duplicates' decisions go to their canonical record."""
     settings = load_settings(store)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    header = {(name or "").strip().lower() for name in (rows[0].keys() if rows else ())}
+    if rows and not header & {"record_id", "id", "doi", "pmid"} or "decision" not in header:
+        raise ImportFileError(
+            f"{path}: not a decisions CSV: it needs a header with decision and record_id "
+            "(or doi or pmid), e.g. record_id,reviewer,stage,decision,reason,note."
+        )
     if not rows:
         raise ImportFileError(f"{path}: no decisions in it (a header and one row per decision).")
     links = store.links()
     good, problems = [], []
     for line, row in enumerate(rows, start=2):
+        if None in row:  # more cells than the header has
+            problems.append(f"line {line}: more cells than the header has")
+            continue
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         try:
             good.append(_decision_row(store, row, links, settings, reviewer, stage))
@@ -488,6 +528,8 @@ def _decision_row(store, row, links, settings, reviewer, stage):
     when_stage = row.get("stage") or stage or TITLE_ABSTRACT
     if not who:
         raise ScreenerError("no reviewer (a reviewer column, or --reviewer)")
+    if settings.reviewers and who not in settings.reviewers:
+        raise ScreenerError(f"{who!r} is not a reviewer of this review")
     _check_stage(when_stage)
     decision = row.get("decision", "").lower()
     reason = settings.canonical_reason(row["reason"]) if row.get("reason") else ""
