@@ -6,7 +6,19 @@ full-text rows at title/abstract.
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from screener.screening import FULL_TEXT
+
+# Scrolling a long record or help text: the same keys on every screen.
+SCROLL_BINDINGS = [
+    Binding("up", "scroll(-1)", show=False),
+    Binding("down", "scroll(1)", show=False),
+    Binding("pageup", "scroll(-10)", show=False),
+    Binding("pagedown,space", "scroll(10)", show=False),
+    Binding("home", "scroll_to(0)", show=False),
+    Binding("end", "scroll_to(1)", show=False),
+]
 
 SCREEN_KEYS = [
     ("i", "include", False),

@@ -22,7 +22,7 @@ from screener.screening import FULL_TEXT, TITLE_ABSTRACT, ReviewSettings
 from screener.store import Store
 from screener.tui import render
 from screener.tui.dialogs import HelpScreen, ReasonPicker, TextPrompt
-from screener.tui.keys import RESOLVE_HINTS, RESOLVE_KEYS, for_stage
+from screener.tui.keys import RESOLVE_HINTS, RESOLVE_KEYS, SCROLL_BINDINGS, for_stage
 from screener.tui.messages import ConflictsLoaded, LoadFailed
 from screener.tui.notices import FAILURES
 from screener.tui.widgets import KeyHints, RecordPanel, record_of
@@ -41,12 +41,7 @@ class ResolveScreen(Screen):
         Binding("left,k", "move(-1)", "previous"),
         Binding("question_mark", "help", "help"),
         Binding("q", "app.quit", "quit"),
-        Binding("up", "scroll(-1)", show=False),
-        Binding("down", "scroll(1)", show=False),
-        Binding("pageup", "scroll(-10)", show=False),
-        Binding("pagedown,space", "scroll(10)", show=False),
-        Binding("home", "scroll_to(0)", show=False),
-        Binding("end", "scroll_to(1)", show=False),
+        *SCROLL_BINDINGS,
     ]
 
     def __init__(self, db_path: Path, adjudicator: str, stage: str) -> None:

@@ -24,7 +24,7 @@ from screener.tui import render
 from screener.tui.dialogs import HelpScreen, ReasonPicker, TextPrompt
 from screener.tui.finding import FindingMixin
 from screener.tui.fulltext import FulltextMixin
-from screener.tui.keys import HINTS, SCREEN_KEYS, for_stage
+from screener.tui.keys import HINTS, SCREEN_KEYS, SCROLL_BINDINGS, for_stage
 from screener.tui.messages import (
     LoadFailed,
     QueueLoaded,
@@ -56,12 +56,7 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         Binding("o", "open_fulltext", "open full text"),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
-        Binding("up", "scroll(-1)", show=False),
-        Binding("down", "scroll(1)", show=False),
-        Binding("pageup", "scroll(-10)", show=False),
-        Binding("pagedown,space", "scroll(10)", show=False),
-        Binding("home", "scroll_to(0)", show=False),
-        Binding("end", "scroll_to(1)", show=False),
+        *SCROLL_BINDINGS,
     ]
 
     def __init__(self, db_path: Path, reviewer: str, stage: str) -> None:
