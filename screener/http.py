@@ -80,6 +80,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
         on_response: Callable[[requests.Response], None] | None = None,
+        on_retry: Callable[[str, float, int, int], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.service = service
@@ -95,6 +96,7 @@ class HttpClient:
         self.retries = 0
         self.status_counts: dict[int, int] = {}
         self.on_response = on_response  # sees every response, e.g. to read rate headers
+        self.on_retry = on_retry  # told (problem, delay, attempt, max tries) before a wait
         self._count_lock = threading.Lock()
 
     def url(self, path: str) -> str:
@@ -123,7 +125,7 @@ class HttpClient:
                 response = self._send(method, url, params, data, headers)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"cannot reach {self.service} at {self.base_url} ({_short(exc)})"
-                self._pause(attempt, None)
+                self._pause(attempt, None, last_problem)
                 continue
             except requests.RequestException as exc:  # a bad URL: retrying won't help
                 raise SourceError(
@@ -135,7 +137,7 @@ class HttpClient:
                     f"{self.service} answered HTTP {response.status_code} "
                     f"({_body_excerpt(response, 80)})"
                 )
-                self._pause(attempt, response)
+                self._pause(attempt, response, last_problem)
                 continue
             if response.status_code >= 400 and response.status_code not in ok_statuses:
                 raise SourceError(
@@ -147,7 +149,7 @@ class HttpClient:
                     check(response)
                 except RetryableResponseError as exc:
                     last_problem = f"{self.service}: {exc}"
-                    self._pause(attempt, response)
+                    self._pause(attempt, response, last_problem)
                     continue
                 except PermanentResponseError as exc:
                     raise SourceError(f"{self.service}: {exc}") from None
@@ -170,7 +172,7 @@ class HttpClient:
             self.on_response(response)
         return response
 
-    def _pause(self, attempt: int, response: requests.Response | None) -> None:
+    def _pause(self, attempt: int, response: requests.Response | None, problem: str) -> None:
         if attempt >= self.max_tries:
             return
         with self._count_lock:
@@ -179,6 +181,8 @@ class HttpClient:
         retry_after = _retry_after(response) if response is not None else None
         if retry_after is not None:
             delay = min(max(delay, retry_after), self.max_backoff * 5)
+        if self.on_retry is not None:
+            self.on_retry(problem, delay, attempt, self.max_tries)
         time.sleep(delay)
 
 

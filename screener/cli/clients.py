@@ -20,6 +20,13 @@ def _number(name: str, default: str, kind: type = int):
         raise ScreenerError(f"{name}={value!r} is not a number.") from None
 
 
+def _say_retry(problem: str, delay: float, attempt: int, tries: int) -> None:
+    """Long waits are not silent: say what failed and when the next try comes (short
+    ones stay quiet, so a quick recovery prints nothing)."""
+    if delay >= 2:
+        warn(f"{problem}; retrying in {delay:.0f} s (retry {attempt} of {tries - 1})")
+
+
 def pubmed_client() -> pubmed.PubmedClient:
     """PubMed client from SCREENER_PUBMED_URL, NCBI_EMAIL and NCBI_API_KEY."""
     global _warned_email
@@ -37,6 +44,7 @@ def pubmed_client() -> pubmed.PubmedClient:
         rate=10.0 if api_key else 3.0,
         max_tries=_number("SCREENER_MAX_TRIES", "5"),
         backoff=_number("SCREENER_BACKOFF", "2", float),
+        on_retry=_say_retry,
     )
     batch = _number("SCREENER_PUBMED_BATCH", "1000")
     return pubmed.PubmedClient(http, email=email, api_key=api_key, batch_size=batch)
@@ -53,6 +61,7 @@ def crossref_client() -> crossref.CrossrefClient:
         rate=5.0,  # until Crossref's own x-rate-limit headers say otherwise
         max_tries=_number("SCREENER_MAX_TRIES", "5"),
         backoff=_number("SCREENER_BACKOFF", "2", float),
+        on_retry=_say_retry,
     )
     return crossref.CrossrefClient(http, mailto=mailto or None)
 
@@ -65,5 +74,6 @@ def doi_resolver() -> doi.DoiResolver:
         rate=5.0,
         max_tries=_number("SCREENER_MAX_TRIES", "5"),
         backoff=_number("SCREENER_BACKOFF", "2", float),
+        on_retry=_say_retry,
     )
     return doi.DoiResolver(http, crossref_client())

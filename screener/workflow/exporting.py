@@ -127,12 +127,16 @@ def search_report(store: Store) -> dict:
         )
     for source in sources.values():
         done = [r for r in source["runs"] if r["status"] == "completed"]
-        # An import was searched when the user says (--date-searched), else when imported.
-        dates = [
-            (r["date_to"] if source["kind"] == "import" and r["date_to"] else r["started"][:10])
-            for r in done
-        ]
-        source["last_searched"] = max(dates, default="")
+        # An import was searched when the user says (--date-searched); the import date is
+        # not the search date, so it is not passed off as one.
+        if source["kind"] == "import":
+            dates = [r["date_to"] for r in done if r["date_to"]]
+            imported = max((r["started"][:10] for r in done), default="")
+            source["last_searched"] = max(dates, default="") or (
+                f"not recorded (imported {imported}; use --date-searched)" if imported else ""
+            )
+        else:
+            source["last_searched"] = max((r["started"][:10] for r in done), default="")
         source["updated"] = len({r["date_to"] for r in done if r["date_to"]}) > 1
     dedup = stats(store)
     return {
@@ -149,7 +153,7 @@ def search_report_markdown(report: dict) -> str:
         lines += [
             f"## {source['database']}",
             "",
-            f"- Platform: {source['platform'] or 'not recorded'}",
+            f"- Platform: {source['platform'] or 'not recorded (use --platform)'}",
             f"- Date last searched: {source['last_searched'] or 'never completed'}",
             f"- Runs: {len(source['runs'])}" + (" (updated)" if source["updated"] else ""),
             "",

@@ -59,7 +59,7 @@ def import_file(
         kind="import",
         source="file",
         database=database.strip(),
-        platform=platform or f"{result.format} export",
+        platform=platform,
         method=method,
         query=query,
         date_to=date_searched,
