@@ -109,9 +109,11 @@ def export(
     with open_store(db_path) as store:
         if excluded_full_text:
             text = exporting.excluded_full_text(store)
+            what = "the studies excluded at full text"
         else:
-            text = exporting.export_text(store, fmt, stage, status, viewer)
-    emit(text, output)
+            text, count = exporting.export_text(store, fmt, stage, status, viewer)
+            what = f"{count} record(s) {status if status != 'all' else ''} at {stage}"
+    emit(text, output, " ".join(what.split()))
 
 
 @click.command("report")

@@ -19,6 +19,7 @@ from screener.cli.common import (
     table,
     warn,
 )
+from screener.errors import ScreenerError
 from screener.models import Run
 from screener.queries import parse_cli_date
 
@@ -122,6 +123,10 @@ def log_cmd(name: str | None, full: bool, db_path: Path | None, as_json: bool) -
         print_json(runs)
         return
     if not runs:
+        if name:
+            raise ScreenerError(
+                f"no run of a search named {name!r}; `screener search list` shows the names."
+            )
         click.echo("No runs yet: `screener search run queries/FILE.toml` starts one.")
         return
     if full:

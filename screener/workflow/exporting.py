@@ -68,12 +68,15 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
     return items
 
 
-def export_text(store: Store, fmt: str, stage: str, status: str, viewer: str = "") -> str:
+def export_text(
+    store: Store, fmt: str, stage: str, status: str, viewer: str = ""
+) -> tuple[str, int]:
+    """The export as text, and how many records it holds."""
     items = export_items(store, stage, status, viewer)
     writer = {"ris": exporters.to_ris, "bibtex": exporters.to_bibtex, "csv": exporters.to_csv}
     if fmt not in writer:
         raise ScreenerError(f"unknown format {fmt!r}: use ris, bibtex or csv.")
-    return writer[fmt](items)
+    return writer[fmt](items), len(items)
 
 
 def excluded_full_text(store: Store) -> str:
