@@ -294,3 +294,20 @@ def test_update_run_gives_the_updated_review_flow(tmp_path, runner, monkeypatch)
     # Before the update, --update has nothing to go on: one clear error.
     early = runner.invoke(main, ["prisma", "--update", "--as-of", "2000-01-01"])
     assert early.exit_code == 1 and "no update run" in early.stderr
+
+
+def test_an_import_can_count_as_citation_searching(tmp_path, runner, monkeypatch):
+    monkeypatch.setenv("SCREENER_DB", str(tmp_path / "r.sqlite"))
+    refs = tmp_path / "refs.ris"
+    refs.write_text("TY  - JOUR\nTI  - A trial found in a reference list\nPY  - 2019\nER  - \n")
+    _cli(
+        runner,
+        "import",
+        str(refs),
+        "--database",
+        "Reference lists",
+        "--method",
+        "citation-searching",
+    )
+    data = json.loads(_cli(runner, "prisma", "--json").stdout)
+    assert data["citations_results"] == 1 and data["database_results"] == 0

@@ -39,7 +39,8 @@ from screener.workflow.importing import METHODS, import_file
     type=click.Choice(METHODS),
     default="databases",
     show_default=True,
-    help="PRISMA column: a bibliographic database or a trials register.",
+    help="PRISMA box: a bibliographic database, a trials register, or an other method "
+    "(e.g. references found by citation searching).",
 )
 @click.option("--platform", default="", help='Interface searched, e.g. "Ovid", "Elsevier".')
 @click.option("--query", default="", help="The search strategy as run there (PRISMA-S).")

@@ -13,8 +13,9 @@ from screener.importers.fingerprint import file_sha256
 from screener.models import Record, Run
 from screener.normalize import fold
 from screener.store import Store
+from screener.workflow.others import OTHER_METHODS
 
-METHODS = ("databases", "registers")
+METHODS = ("databases", "registers", *OTHER_METHODS)
 _SHOWN_PROBLEMS = 5
 
 
@@ -42,7 +43,7 @@ def import_file(
     """Import one file as one run. With a broken entry, nothing is imported unless
     `skip_bad`; the same file (by sha256) is refused unless `force`."""
     if method not in METHODS:
-        raise ImportFileError(f"unknown method {method!r}: use databases or registers.")
+        raise ImportFileError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
     sha = file_sha256(path)
     earlier = store.find_import(sha)
     if earlier is not None and not force:
