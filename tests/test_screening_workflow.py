@@ -234,3 +234,12 @@ def test_two_processes_write_1000_decisions_each_to_one_file(tmp_path):
             "SELECT COUNT(*) FROM audit_log WHERE entity = 'decisions'"
         ).fetchone()[0]
     assert len(rows) == 2000 and audited == 2000
+
+
+def test_review_init_twice_needs_force(tmp_path, runner, monkeypatch):
+    monkeypatch.setenv("SCREENER_DB", str(tmp_path / "r.sqlite"))
+    assert runner.invoke(main, ["review", "init", "--reviewer", "ann"]).exit_code == 0
+    again = runner.invoke(main, ["review", "init", "--reviewer", "bob"])
+    assert again.exit_code == 1 and "set up already" in again.stderr
+    forced = runner.invoke(main, ["review", "init", "--reviewer", "bob", "--force", "--json"])
+    assert json.loads(forced.stdout)["reviewers"] == ["bob"]

@@ -155,6 +155,8 @@ def review_cmd(who: str, plain: bool, db_path: Path | None) -> None:
 
 def _show_pair(store, pair) -> None:
     left, right = store.get_record(pair.a), store.get_record(pair.b)
+    # Titles in full: the difference that matters is often at the end.
+    click.echo(f"  {pair.a}: {left.title}\n  {pair.b}: {right.title}")
     rows = []
     for name in _FIELDS:
         a, b = _value(left, name), _value(right, name)

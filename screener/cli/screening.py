@@ -62,12 +62,20 @@ def review() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Read everything from a review.toml instead (see README).",
 )
+@click.option("--force", is_flag=True, help="Replace the settings of a review set up already.")
 @db_option
 @json_option
 @handle_errors
-def init_cmd(reviewers, adjudicators, required, reasons, toml_file, db_path, as_json) -> None:
+def init_cmd(
+    reviewers, adjudicators, required, reasons, toml_file, force, db_path, as_json
+) -> None:
     """Set up screening for this review (stored in the review database)."""
     with open_store(db_path, create=True) as store:
+        if store.get_setting(flow.SETTINGS_KEY) is not None and not force:
+            raise ScreenerError(
+                "this review is set up already; change it with `screener review settings`, "
+                "or replace every setting with `screener review init --force`."
+            )
         if toml_file is not None:
             settings = flow.settings_from_file(store, _read(toml_file), str(toml_file))
         else:

@@ -100,10 +100,16 @@ def list_cmd(queries_dir: Path, db_path: Path | None, as_json: bool) -> None:
         click.echo(f"No saved searches: write one in {queries_dir}/ (see README).")
         return
     body = [
-        [r["name"], r.get("path", ""), str(r.get("runs", 0)), r.get("last_run") or "never"]
+        [
+            r["name"],
+            r.get("path", ""),
+            str(r.get("runs", 0)),
+            (r.get("last_run") or "never")[:16].replace("T", " "),
+            r.get("last_status") or "",
+        ]
         for r in rows
     ]
-    click.echo(table(body, ["name", "file", "runs", "last run"]))
+    click.echo(table(body, ["name", "file", "runs", "last run", "status"]))
     for r in rows:
         if r.get("error"):
             warn(r["error"])

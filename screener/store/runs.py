@@ -28,7 +28,9 @@ class RunsMixin:
     def list_searches(self) -> list[dict]:
         rows = self.conn.execute(
             """SELECT s.name, s.path, s.description, s.saved_at,
-                      COUNT(r.id) AS runs, MAX(r.started) AS last_run
+                      COUNT(r.id) AS runs, MAX(r.started) AS last_run,
+                      (SELECT status FROM runs l WHERE l.search_name = s.name
+                       ORDER BY l.id DESC LIMIT 1) AS last_status
                FROM searches s LEFT JOIN runs r ON r.search_name = s.name
                GROUP BY s.name ORDER BY s.name"""
         )
