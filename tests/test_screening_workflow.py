@@ -238,8 +238,11 @@ def test_two_processes_write_1000_decisions_each_to_one_file(tmp_path):
 
 def test_review_init_twice_needs_force(tmp_path, runner, monkeypatch):
     monkeypatch.setenv("SCREENER_DB", str(tmp_path / "r.sqlite"))
-    assert runner.invoke(main, ["review", "init", "--reviewer", "ann"]).exit_code == 0
-    again = runner.invoke(main, ["review", "init", "--reviewer", "bob"])
+    first = runner.invoke(main, ["review", "init", "--reviewer", "ann", "--reviewer", "bob"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(main, ["review", "init", "--reviewer", "cy", "--required", "1"])
     assert again.exit_code == 1 and "set up already" in again.stderr
-    forced = runner.invoke(main, ["review", "init", "--reviewer", "bob", "--force", "--json"])
-    assert json.loads(forced.stdout)["reviewers"] == ["bob"]
+    forced = runner.invoke(
+        main, ["review", "init", "--reviewer", "cy", "--required", "1", "--force", "--json"]
+    )
+    assert json.loads(forced.stdout)["reviewers"] == ["cy"]
