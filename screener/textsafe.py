@@ -18,7 +18,9 @@ import re
 
 # OSC / DCS / SOS / PM / APC strings run to BEL or ST (ESC \ or the C1 ST U+009C);
 # an unterminated one runs to the end of the text.
-_ESC_STRING = re.compile(r"(?:\x1b[\]P^_X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?")
+_ESC_STRING = re.compile(
+    r"(?:\x1b[\]P^_X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+)
 # CSI: ESC [ (or C1 CSI U+009B), parameters, intermediates, one final byte.
 _CSI = re.compile(r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?")
 # Any other escape: ESC, optional intermediates, one final byte.

@@ -34,7 +34,5 @@ def test_none_and_line():
 @given(st.text())
 def test_no_control_survives_and_idempotent(text):
     cleaned = clean_text(text)
-    assert not any(
-        (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F for c in cleaned
-    )
+    assert not any((ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F for c in cleaned)
     assert clean_text(cleaned) == cleaned
