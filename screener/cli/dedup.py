@@ -18,6 +18,7 @@ from screener.cli.common import (
     warn,
     write_output,
 )
+from screener.textsafe import clean_line
 from screener.workflow import dedup as dedup_flow
 
 _FIELDS = (
@@ -113,7 +114,7 @@ def pairs_cmd(show_all: bool, db_path: Path | None, as_json: bool) -> None:
         print_json(pairs)
         return
     rows = [
-        [str(p.a), str(p.b), f"{p.score:.2f}", p.method, p.verdict, p.decision or "-"]
+        [str(p.a), str(p.b), f"{p.score:.2f}", clean_line(p.method), p.verdict, p.decision or "-"]
         for p in pairs
     ]
     click.echo(table(rows, ["a", "b", "score", "method", "verdict", "decision"]))
@@ -156,7 +157,7 @@ def review_cmd(who: str, plain: bool, db_path: Path | None) -> None:
 def _show_pair(store, pair) -> None:
     left, right = store.get_record(pair.a), store.get_record(pair.b)
     # Titles in full: the difference that matters is often at the end.
-    click.echo(f"  {pair.a}: {left.title}\n  {pair.b}: {right.title}")
+    click.echo(f"  {pair.a}: {clean_line(left.title)}\n  {pair.b}: {clean_line(right.title)}")
     rows = []
     for name in _FIELDS:
         a, b = _value(left, name), _value(right, name)
@@ -164,14 +165,16 @@ def _show_pair(store, pair) -> None:
         rows.append([name, mark, a[:60], b[:60]])
     click.echo(table(rows, ["field", "", f"record {pair.a}", f"record {pair.b}"]))
     if pair.evidence:
-        click.echo("evidence: " + "; ".join(f"{k}: {v}" for k, v in pair.evidence.items()))
+        evidence = "; ".join(f"{k}: {v}" for k, v in pair.evidence.items())
+        click.echo("evidence: " + clean_line(evidence))
 
 
 def _value(record, name: str) -> str:
+    """A field as one printable line (titles and names come from outside: no escapes)."""
     value = getattr(record, name)
     if isinstance(value, tuple):
-        return "; ".join(value)
-    return "" if value is None else str(value)
+        value = "; ".join(value)
+    return "" if value is None else clean_line(str(value))
 
 
 @dedup.command("decide")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from screener.store.base import now
@@ -51,6 +52,17 @@ _DEDUP_COLUMNS = (
 
 class DedupMixin:
     conn: sqlite3.Connection
+    transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A transaction of its own, or part of the caller's (`with store.transaction()`
+        around several dedup writes makes them one: all or nothing)."""
+        if self.conn.in_transaction:
+            yield self.conn
+        else:
+            with self.transaction() as conn:
+                yield conn
 
     def dedup_rows(self) -> list[dict]:
         """What dedup compares, for every record (authors etc. decoded from JSON)."""
@@ -73,7 +85,7 @@ class DedupMixin:
         decision on a pair is kept. Undecided pairs the engine no longer finds are dropped."""
         stamp = now()
         rows = [(a, b, s, m, v, json.dumps(e, sort_keys=True), stamp) for a, b, s, m, v, e in pairs]
-        with self.transaction():
+        with self._writing():
             self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS found (a INTEGER, b INTEGER)")
             self.conn.execute("DELETE FROM found")
             self.conn.executemany("INSERT INTO found VALUES (?, ?)", [(r[0], r[1]) for r in rows])
@@ -98,7 +110,7 @@ class DedupMixin:
     def hold_pair(self, a: int, b: int, method: str, evidence: Mapping[str, str]) -> None:
         """Put an undecided pair up for a person to look at (verdict 'uncertain')."""
         a, b = min(a, b), max(a, b)
-        with self.transaction():
+        with self._writing():
             self.conn.execute(
                 """INSERT INTO dedup_pairs (a, b, score, method, verdict, evidence, found_at)
                    VALUES (?, ?, 0, ?, 'uncertain', ?, ?)
@@ -126,7 +138,7 @@ class DedupMixin:
     def decide_pair(self, a: int, b: int, decision: str, who: str) -> None:
         """Record a person's decision on a pair, adding the pair if the engine never saw it."""
         a, b = min(a, b), max(a, b)
-        with self.transaction():
+        with self._writing():
             self.conn.execute(
                 """INSERT INTO dedup_pairs (a, b, score, method, verdict, evidence, decision,
                      decided_by, decided_at, found_at)
@@ -159,7 +171,7 @@ class DedupMixin:
         ]
         removed = [rid for rid in old if rid not in links]
         stamp = now()
-        with self.transaction():
+        with self._writing():
             self.conn.executemany(
                 "DELETE FROM duplicates WHERE record_id = ?", [(rid,) for rid in removed]
             )

@@ -32,6 +32,7 @@ from screener.errors import ScreenerError
 from screener.models import Record
 from screener.store import Store
 from screener.store.dedup import Pair
+from screener.textsafe import clean_line
 from screener.tui import render
 from screener.tui.dialogs import HelpScreen
 from screener.tui.notices import FAILURES, NoticesMixin
@@ -92,6 +93,11 @@ class PairSaved(Message):
 
 
 def field_value(record: Record, name: str) -> str:
+    """A field of `record` as shown: outside text, so control characters are removed."""
+    return clean_line(_raw_value(record, name))
+
+
+def _raw_value(record: Record, name: str) -> str:
     if name == "authors":
         return render.authors_line(record.authors, limit=6) if record.authors else ""
     if name == "year":
@@ -144,7 +150,7 @@ def pair_info(pair: Pair, number: int, total: int, decided: bool | None) -> Text
             style="bold green" if decided else "bold red",
         )
     if pair.evidence:
-        evidence = "; ".join(f"{key}: {value}" for key, value in pair.evidence.items())
+        evidence = clean_line("; ".join(f"{key}: {value}" for key, value in pair.evidence.items()))
         text.append("\nevidence: ", style="bold")
         text.append(evidence)
     return text

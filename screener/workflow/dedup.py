@@ -46,8 +46,11 @@ def deduplicate(store: Store, progress: Callable[[int, int], None] | None = None
     rows = store.dedup_rows()
     records = [_dedup_record(row) for row in rows]
     matches = find_matches(records, progress)
-    store.save_pairs((m.a, m.b, m.score, m.method, m.verdict, m.evidence) for m in matches)
-    report = relink(store, records)
+    # Pairs and links change together: a run killed in between leaves the review as it was
+    # (the slow comparison above holds no lock).
+    with store.transaction():
+        store.save_pairs((m.a, m.b, m.score, m.method, m.verdict, m.evidence) for m in matches)
+        report = relink(store, records)
     report.records = len(records)
     return report
 
@@ -164,8 +167,9 @@ def decide_pair(store: Store, a: int, b: int, same: bool, who: str) -> DedupRepo
         store.get_record(record_id)  # NotFoundError if unknown
     if a == b:
         raise ScreenerError("a record cannot be a duplicate of itself.")
-    store.decide_pair(a, b, "confirmed" if same else "rejected", who)
-    return relink(store)
+    with store.transaction():  # the decision and the links it implies, or neither
+        store.decide_pair(a, b, "confirmed" if same else "rejected", who)
+        return relink(store)
 
 
 def undo_link(store: Store, record_id: int, who: str) -> DedupReport:
@@ -178,9 +182,10 @@ def undo_link(store: Store, record_id: int, who: str) -> DedupReport:
     else:
         raise NotFoundError(f"record {record_id} is not in a duplicate group.")
     members = {canonical} | {r for r, link in links.items() if link.canonical_id == canonical}
-    for other in members - {record_id}:
-        store.decide_pair(record_id, other, "rejected", who)
-    return relink(store)
+    with store.transaction():
+        for other in members - {record_id}:
+            store.decide_pair(record_id, other, "rejected", who)
+        return relink(store)
 
 
 def group_rows(store: Store) -> Iterator[list[str]]:
