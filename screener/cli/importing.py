@@ -29,6 +29,13 @@ from screener.workflow.importing import METHODS, import_file
     help="File format (auto: by extension, then content).",
 )
 @click.option(
+    "--encoding",
+    default="",
+    metavar="CODEC",
+    help="The file's text encoding (e.g. cp1250, shift_jis, gb18030, koi8_r, utf-32), "
+    "when detection cannot tell it (default: detect).",
+)
+@click.option(
     "--skip-bad",
     is_flag=True,
     help="Import the valid entries and list the broken ones (default: import nothing).",
@@ -52,6 +59,7 @@ def import_cmd(
     file: Path,
     database: str,
     fmt: str,
+    encoding: str,
     skip_bad: bool,
     force: bool,
     method: str,
@@ -70,6 +78,7 @@ def import_cmd(
             file,
             database,
             fmt=fmt,
+            encoding=encoding,
             skip_bad=skip_bad,
             force=force,
             method=method,

@@ -63,10 +63,11 @@ class ImportResult:
     problems: tuple[Problem, ...]
 
 
-def read_file(path: Path, database: str, fmt: str = "auto") -> ImportResult:
+def read_file(path: Path, database: str, fmt: str = "auto", encoding: str = "") -> ImportResult:
     """Read an export file; `database` (e.g. "Scopus") becomes every record's `source`.
 
-    `fmt` is "auto" (by extension, then content) or one of `FORMATS`.
+    `fmt` is "auto" (by extension, then content) or one of `FORMATS`; `encoding` names
+    the file's codec ("" detects it).
     """
     path = Path(path)
     if fmt != "auto" and fmt not in FORMATS:
@@ -78,7 +79,7 @@ def read_file(path: Path, database: str, fmt: str = "auto") -> ImportResult:
             f"{path}: no database name given: say which database the file was exported from "
             "(e.g. Scopus, Embase, Web of Science)"
         )
-    source = _open(path)
+    source = _open(path, encoding)
     sample = source.sample()
     if fmt == "auto":
         fmt = detect_format(path, sample)
@@ -93,12 +94,8 @@ def read_file(path: Path, database: str, fmt: str = "auto") -> ImportResult:
     )
 
 
-def _open(path: Path) -> TextFile:
-    if not path.exists():
-        raise ImportFileError(f"{path}: no such file: check the path")
-    if not path.is_file():
-        raise ImportFileError(f"{path}: is not a file: give the path of an export file")
-    source = TextFile(path)
+def _open(path: Path, encoding: str) -> TextFile:
+    source = TextFile(path, encoding)
     if source.size == 0 or source.is_blank():
         raise ImportFileError(
             f"{path}: the file is empty: export the records again and check the download finished"

@@ -22,6 +22,7 @@ from screener.models import (
     Record,
 )
 from screener.normalize import normalize_doi
+from screener.textsafe import clean_text
 
 # Export placeholders that mean "no value" (bib-dedupe's CSVs write UNKNOWN, R writes NA).
 EMPTY_MARKERS = frozenset({"UNKNOWN", "NA", "N/A", "NULL", "NaN", "nan", "None"})
@@ -243,11 +244,37 @@ def finish(drafts: Iterable[Draft], database: str) -> Finished:
         if not any(value for key, value in fields.items() if key not in _NOT_CONTENT):
             problems.append((draft.entry, draft.line, _no_title_message(fields)))
             continue
-        fields["flags"] = ordered_flags([*fields.get("flags", ()), *title_flags(fields["title"])])
-        own_id = draft.own_id.strip() or fields.get("pmid") or derived_id(draft.entry, fields)
+        fields = safe_fields(fields)
+        fields["flags"] = ordered_flags(
+            [*fields.get("flags", ()), *title_flags(fields.get("title", ""))]
+        )
+        own_id = (
+            clean_text(draft.own_id.strip())
+            or fields.get("pmid")
+            or derived_id(draft.entry, fields)
+        )
         source_id = ids.claim(own_id)
         records.append(Record(source=database, source_id=source_id, **fields))
     return Finished(records=records, problems=problems, entries=entries)
+
+
+def safe_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields with control characters and escape sequences removed from every text.
+
+    The one place where text from an imported file enters the review: every reader's
+    drafts pass here, so no reader can forget it.
+    """
+    return {name: _safe(value) for name, value in fields.items()}
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, tuple):
+        return tuple(_safe(item) for item in value)
+    if isinstance(value, list):
+        return [_safe(item) for item in value]
+    return value
 
 
 _NOT_CONTENT = frozenset({"entry_type", "flags", "language", "publication_types", "extra"})

@@ -6,9 +6,11 @@ import hashlib
 from pathlib import Path
 
 from screener.errors import ImportFileError
+from screener.importers.textio import check_regular
 
 
 def file_sha256(path: Path) -> str:
+    check_regular(path)  # a FIFO or a device would block or never end
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:

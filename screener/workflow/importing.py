@@ -33,6 +33,7 @@ def import_file(
     database: str,
     *,
     fmt: str = "auto",
+    encoding: str = "",
     skip_bad: bool = False,
     force: bool = False,
     method: str = "databases",
@@ -41,7 +42,8 @@ def import_file(
     date_searched: str = "",
 ) -> FileImported:
     """Import one file as one run. With a broken entry, nothing is imported unless
-    `skip_bad`; the same file (by sha256) is refused unless `force`."""
+    `skip_bad`; the same file (by sha256) is refused unless `force`. `encoding` names
+    the file's codec when detection cannot tell it."""
     if method not in METHODS:
         raise ImportFileError(f"unknown method {method!r}: use one of {', '.join(METHODS)}.")
     sha = file_sha256(path)
@@ -51,7 +53,7 @@ def import_file(
             f"{path}: this file was already imported (run {earlier.id}, {earlier.database}, "
             f"{earlier.started[:10]}); use --force to import it again."
         )
-    result = read_file(path, database, fmt)
+    result = read_file(path, database, fmt, encoding)
     if result.problems and not skip_bad:
         raise ImportFileError(_problems_message(path, result))
     records, renamed = _scope_reused_ids(store, result.records, database.strip(), sha)
