@@ -96,7 +96,7 @@ EXOSOME_JSON = {
 # What the `n` column must hold for the exosome review (rows not listed keep the template's).
 EXOSOME_N = {key: str(value) for key, value in EXOSOME_JSON.items() if isinstance(value, int)} | {
     "database_specific_results": "PubMed, 120; Scopus, 95; Embase, 110",
-    "register_specific_results": "Register 1, xxx; Register 2, xxx; Register 3, xxx",
+    "register_specific_results": "0",  # none: never the template's "Register 1, xxx; ..."
     "dbr_excluded": "Wrong population, 10; Wrong outcome, 8; Conference abstract, 4",
     "other_excluded": "0",
 }
@@ -354,6 +354,57 @@ def test_builtin_template_has_the_real_templates_keys_boxes_and_placeholders():
     assert [r[7] for r in ours] == [r[7] for r in real]  # placeholders and zeros
     # Tooltips on the same rows (the R package indexes some of them by position).
     assert [r[5] == "NA" for r in ours] == [r[5] == "NA" for r in real]
+
+
+# The columns in our own words; every other cell must be the package template's.
+TEXT_COLUMNS = ("description", "boxtext", "tooltips")
+
+
+def test_builtin_template_equals_the_package_template_in_every_non_text_cell():
+    real, ours = rows_of(template_text()), rows_of(builtin_template())
+    assert len(ours) == len(real)
+    for number, (mine, theirs) in enumerate(zip(ours, real, strict=True), start=1):
+        for column, (cell, expected) in enumerate(zip(mine, theirs, strict=True)):
+            name = COLUMNS[column]
+            if name in TEXT_COLUMNS:
+                # Which rows carry a tooltip matters to the package (NA means none).
+                assert (cell == "NA") == (expected == "NA"), (number, name, cell)
+            else:
+                assert cell == expected, (number, mine[0], name, cell, expected)
+
+
+def test_filled_csv_equals_the_package_template_but_n_and_the_text_columns():
+    real = rows_of(template_text())
+    for inputs in (
+        EXOSOME,
+        FULL,
+        replace(
+            EXOSOME,
+            databases=(),
+            duplicates_removed=0,
+            records_screened=0,
+            records_excluded_human=0,
+            reports_sought=0,
+            reports_not_retrieved=0,
+            reports_assessed=0,
+            reports_excluded=(),
+            studies_included=0,
+            reports_included=0,
+        ),
+    ):
+        ours = rows_of(to_prisma_csv(build_flow(inputs)))
+        keep = [i for i, name in enumerate(COLUMNS) if name not in (*TEXT_COLUMNS, "n")]
+        assert [[r[i] for i in keep] for r in ours] == [[r[i] for i in keep] for r in real]
+        n = {r[0]: r[7] for r in ours}
+        assert "xxx" not in "".join(n.values())  # no placeholder survives filling
+
+
+def test_no_registers_or_databases_is_written_as_zero_not_the_placeholder():
+    n = {r[0]: r[7] for r in rows_of(to_prisma_csv(build_flow(EXOSOME)))}
+    assert n["register_specific_results"] == "0" and n["register_results"] == "0"
+    # The package reads a cell of digits as a count with no named items (no "Register 1").
+    assert n["register_specific_results"].isdigit()
+    assert n["other_excluded"] == "0"
 
 
 def test_csv_with_builtin_template():

@@ -7,10 +7,17 @@ the same `data` keys in the same order, the same `box` ids and placeholders, and
 The CSV writer changes only the `n` column: same header, same rows in the same order, same line
 ending and final newline as the template, standard CSV quoting. Numbers are plain integers and
 an unused numeric box gets 0 (the Shiny app shows "Previous studies" and the meta-analysis box
-only when their `n` is not "0"). Breakdowns are written as "Name, n; Name, n":
-- an empty per-database or per-register breakdown keeps the template's placeholder, because the
-  Shiny app compares it with "Database 1, xxx; ..." to decide whether to show the detail;
-- an empty list of full-text exclusion reasons is written as 0, never as invented reasons.
+only when their `n` is not "0"). Breakdowns are written as "Name, n; Name, n", and an empty
+breakdown (no registers, no exclusion reasons) as 0, never as the template's placeholder
+("Register 1, xxx; ..."), which would draw registers that do not exist. The package reads a
+bare number in a breakdown row as a count with no named items (`PRISMA_parse_reasons_`'s
+numeric branch); "NA" would break the Shiny app's upload check and an empty cell reads as
+"n = NA". (The Shiny app turns "Individual registers" on for any value but the placeholder;
+switch it off there when there are none.)
+
+The built-in template has every non-text cell of the package's `PRISMA.csv` 1.1.4 (`data`,
+`node`, `box`, `url`, `n`, and which rows have a tooltip); only `description`, `boxtext` and
+`tooltips` are in our words.
 """
 
 from __future__ import annotations
@@ -28,8 +35,7 @@ BREAKDOWN_KEYS = (
     "dbr_excluded",
     "other_excluded",
 )
-DETAIL_KEYS = ("database_specific_results", "register_specific_results")
-# The template's placeholders; the Shiny app compares the detail rows with them.
+# The template's placeholders (what the built-in template holds before it is filled).
 PLACEHOLDERS = {
     "database_specific_results": "Database 1, xxx; Database 2, xxx; Database 3, xxx",
     "register_specific_results": "Register 1, xxx; Register 2, xxx; Register 3, xxx",
@@ -39,8 +45,10 @@ PLACEHOLDERS = {
 NA = "NA"
 
 # The built-in template, one row per `data` key in the order of the PRISMA2020 package's CSV:
-# (data, node, box, boxtext, description). Rows with a node get a tooltip and a url, as there.
-# Descriptions are ours; box texts are the PRISMA 2020 box labels.
+# (data, node, box, boxtext, description). Rows with a node get a tooltip, as there; the url is
+# "<data or box>.html" on those rows, NA on the others, except where `_URLS` says otherwise.
+# Descriptions are ours; box texts are the PRISMA 2020 box labels. `organisation_results` has
+# an empty node in the package's template (not NA): kept, so every non-text cell is the same.
 _BUILTIN_ROWS = (
     (NA, "node4", "prevstud", "Previous studies", "Title of the previous-review column"),
     (
@@ -94,7 +102,7 @@ _BUILTIN_ROWS = (
         "Title of the other-methods column",
     ),
     ("website_results", "node17", "box11", "Websites", "Records found on websites"),
-    ("organisation_results", NA, "box11", "Organisations", "Records obtained from organisations"),
+    ("organisation_results", "", "box11", "Organisations", "Records obtained from organisations"),
     (
         "citations_results",
         NA,
@@ -247,6 +255,16 @@ _BUILTIN_ROWS = (
 )
 
 
+# The package template's urls that do not follow the rule above.
+_URLS = {
+    "previous_reports": "previous_reports.html",
+    "database_specific_results": "database_results.html",
+    "register_specific_results": "database_results.html",
+    "dbr_excluded": "dbrexcludedrecords.html",
+    "total_studies_ma": "total_studies_meta_analysis.html",
+}
+
+
 class PrismaTemplateError(ScreenerError):
     """The PRISMA2020 CSV template given to the writer is not one it can fill."""
 
@@ -256,8 +274,9 @@ def builtin_template() -> str:
     rows = [list(COLUMNS)]
     for data, node, box, boxtext, description in _BUILTIN_ROWS:
         key = data if data != NA else box
-        tooltip = description if node != NA else NA
-        url = f"{key}.html" if node != NA else NA
+        has_node = node not in (NA, "")
+        tooltip = description if has_node else NA
+        url = _URLS.get(data, f"{key}.html" if has_node else NA)
         rows.append(
             [data, node, box, description, boxtext, tooltip, url, PLACEHOLDERS.get(data, "0")]
         )
@@ -337,17 +356,17 @@ def to_prisma_csv(flow: Flow, template_text: str | None = None) -> str:
     index = _index_rows(rows)
     for key, value in template_values(flow).items():
         row = rows[index[key]]
-        row[7] = _cell(key, value, row[7])
+        row[7] = _cell(value)
     terminator = "\r\n" if "\r\n" in text else "\n"
     return bom + _serialize(rows, terminator, final_newline=text.endswith(("\n", "\r")))
 
 
-def _cell(key: str, value: int | tuple[Count, ...], template_cell: str) -> str:
+def _cell(value: int | tuple[Count, ...]) -> str:
     if not isinstance(value, tuple):
         return str(value)
     if value:
         return "; ".join(f"{csv_safe_name(c.name)}, {c.n}" for c in value)
-    return template_cell if key in DETAIL_KEYS else "0"
+    return "0"  # none: a count with no named items, never the template's placeholder
 
 
 def _parse(text: str) -> list[list[str]]:
