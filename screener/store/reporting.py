@@ -1,10 +1,18 @@
 """Read-only views for reports: where each record came from, and any table's rows as
-they stood on a past date (replayed from the append-only audit log)."""
+they stood on a past date (replayed from the append-only audit log).
+
+A change counts from when it was written (the log's `at`), except a decision: it counts
+from its own time (`decided_at`), which `decisions import` takes from the file (a pilot
+screened in a spreadsheet last month is dated last month, not the day of the import). A
+change that only restores or edits a decision of an earlier time (undo, a new note, the
+same file imported again) is no new decision: it counts from when it was written."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+
+from screener.screening.decision_time import stored_time
 
 
 class ReportingMixin:
@@ -29,10 +37,13 @@ class ReportingMixin:
             raise ValueError(f"{table} is not an audited table")
         if not as_of:
             return [dict(row) for row in self.conn.execute(f"SELECT * FROM {table}")]
+        end = _end_of(as_of)
+        if table == "decisions":
+            return _replay_decisions(self.conn, end)
         rows = self.conn.execute(
             """SELECT entity_id, new FROM audit_log WHERE entity = ? AND at <= ?
                ORDER BY id""",
-            (table, _end_of(as_of)),
+            (table, end),
         )
         state: dict[str, str | None] = {}
         for entity_id, new in rows:
@@ -43,6 +54,31 @@ class ReportingMixin:
         return self.conn.execute(
             "SELECT * FROM runs WHERE kind = 'search' ORDER BY started"
         ).fetchall()
+
+
+def _replay_decisions(conn: sqlite3.Connection, end: str) -> list[dict]:
+    """The decisions as they stood at `end`: each change in log order, counted from the
+    decision's own time when it brings a new one, else from when it was written."""
+    # A change counts from its write time or an earlier decision time, so nothing later
+    # than `end` by both can count; an earlier change of the same decision always passes.
+    rows = conn.execute(
+        """SELECT entity_id, at, new FROM audit_log WHERE entity = 'decisions'
+             AND (at <= ? OR json_extract(new, '$.decided_at') <= ?)
+           ORDER BY id""",
+        (end, end),
+    )
+    seen: dict[str, set[str]] = {}  # decision times already written, per decision
+    state: dict[str, dict | None] = {}
+    for entity_id, at, new in rows:
+        row = json.loads(new) if new else None
+        decided = stored_time(row.get("decided_at")) if row else None
+        times = seen.setdefault(entity_id, set())
+        when = decided if decided and decided not in times else at
+        if decided:
+            times.add(decided)
+        if when <= end:
+            state[entity_id] = row  # a delete leaves None
+    return [row for row in state.values() if row]
 
 
 def _end_of(as_of: str) -> str:

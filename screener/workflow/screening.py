@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from screener.dedup import DedupRecord, merge_fields
 from screener.errors import ImportFileError, NotFoundError, ScreenerError
@@ -28,6 +29,7 @@ from screener.screening import (
     pilot_sample,
     visible_votes,
 )
+from screener.screening.decision_time import parse_decision_time
 from screener.store import Store
 
 SETTINGS_KEY = "review"
@@ -541,7 +543,7 @@ def _decision_row(store, row, links, settings, reviewer, stage):
         decision,
         reason,
         row.get("note", ""),
-        row.get("time") or None,
+        parse_decision_time(row.get("time"), datetime.now(UTC)),
     )
 
 
