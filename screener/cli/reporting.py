@@ -11,6 +11,7 @@ from screener.cli.common import db_option, emit, handle_errors, open_store, outp
 from screener.prisma import to_markdown, to_prisma_csv, to_prisma_json, to_svg, to_text
 from screener.queries import parse_cli_date
 from screener.screening import STAGES
+from screener.textsafe import safe_for_terminal
 from screener.workflow import exporting
 from screener.workflow.exporting import FORMATS as FORMATS_EXPORT
 from screener.workflow.exporting import STATUSES
@@ -63,6 +64,8 @@ def prisma(
         text = to_prisma_csv(flow, _template(template))
     else:
         text = {"text": to_text, "markdown": to_markdown, "svg": to_svg}[fmt](flow)
+    if fmt in ("text", "markdown"):  # names and reasons came from outside
+        text = safe_for_terminal(text)
     emit(text, output, f"the PRISMA flow ({fmt})")
 
 
@@ -108,12 +111,23 @@ def export(
     """Export records with their screening status as RIS, BibTeX or CSV."""
     with open_store(db_path) as store:
         if excluded_full_text:
-            text = exporting.excluded_full_text(store)
+            text = safe_for_terminal(exporting.excluded_full_text(store))  # titles from outside
             what = "the studies excluded at full text"
         else:
             text, count = exporting.export_text(store, fmt, stage, status, viewer)
             what = f"{count} record(s) {status if status != 'all' else ''} at {stage}"
     emit(text, output, " ".join(what.split()))
+
+
+def _printable(value):
+    """`value` with every string fit to print (JSON escapes C0 controls, not C1 or bidi)."""
+    if isinstance(value, str):
+        return safe_for_terminal(value)
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return value
 
 
 @click.command("report")
@@ -133,7 +147,7 @@ def search_report(fmt: str, as_json: bool, output: Path | None, db_path: Path | 
     with open_store(db_path) as store:
         report = exporting.search_report(store)
     if as_json or fmt == "json":
-        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(_printable(report), indent=2, ensure_ascii=False) + "\n"
     else:
         text = exporting.search_report_markdown(report)
     emit(text, output)

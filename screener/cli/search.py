@@ -22,6 +22,7 @@ from screener.cli.common import (
 from screener.errors import ScreenerError
 from screener.models import Run
 from screener.queries import parse_cli_date
+from screener.textsafe import clean_line, safe_for_terminal
 
 
 @click.group()
@@ -142,14 +143,14 @@ def log_cmd(name: str | None, full: bool, db_path: Path | None, as_json: bool) -
     rows = [
         [
             str(r.id),
-            r.database,
-            r.search_name or r.file_name,
+            clean_line(r.database),
+            clean_line(r.search_name or r.file_name),
             r.started[:16].replace("T", " "),
-            f"{r.date_from or '…'}..{r.date_to}" if r.date_to else "",
+            clean_line(f"{r.date_from or '…'}..{r.date_to}" if r.date_to else ""),
             "" if r.count_reported is None else str(r.count_reported),
             str(r.count_stored),
             str(r.count_new),
-            r.status,
+            clean_line(r.status),
         ]
         for r in runs
     ]
@@ -162,19 +163,49 @@ def log_cmd(name: str | None, full: bool, db_path: Path | None, as_json: bool) -
 
 
 def _describe(run: Run) -> str:
-    lines = [
-        f"Run {run.id}: {run.database} ({run.platform}) — {run.status}",
-        f"  search:       {run.search_name or run.file_name}",
-        f"  query sent:   {run.query}",
-        f"  translation:  {run.query_translation}",
-        f"  date field:   {run.date_field}  window: {run.date_from or 'start'} .. {run.date_to}",
-        f"  started:      {run.started}  finished: {run.finished}",
-        f"  found: {run.count_reported}  stored: {run.count_stored}  new: {run.count_new}",
+    """Every field of a run that is known, in words; outside text made safe to print."""
+    head = f"Run {run.id}: {run.database}" + (f" ({run.platform})" if run.platform else "")
+    fields = [
+        ("search", run.search_name),
+        ("file", run.file_name),
+        ("query sent", run.query),
+        ("translation", run.query_translation),
+        ("date limits", _window(run)),
+        ("searched on", run.date_to if run.kind == "import" else ""),
+        ("filters", run.filters),
+        ("method", run.method if run.method not in ("", "databases") else ""),
+        ("started", _when(run.started)),
+        ("finished", _when(run.finished)),
+        ("records", _counts(run)),
+        ("error", run.error),
+        ("warnings", run.warnings),
     ]
-    if run.filters:
-        lines.append(f"  filters:      {run.filters}")
-    if run.error:
-        lines.append(f"  error:        {run.error}")
-    if run.warnings:
-        lines.append(f"  warnings:     {run.warnings}")
+    lines = [safe_for_terminal(f"{head} — {run.status}")]
+    lines += [
+        f"  {label + ':':<13} {safe_for_terminal(value).strip()}"
+        for label, value in fields
+        if value
+    ]
     return "\n".join(lines)
+
+
+def _window(run: Run) -> str:
+    """The date limits of a search run in words ('' when it had none)."""
+    if not run.date_field:
+        return ""
+    if run.date_from and run.date_to:
+        return f"{run.date_field} from {run.date_from} to {run.date_to}"
+    if run.date_to:
+        return f"{run.date_field} up to {run.date_to}"
+    if run.date_from:
+        return f"{run.date_field} from {run.date_from}"
+    return ""
+
+
+def _when(stamp: str) -> str:
+    return f"{stamp[:19].replace('T', ' ')} UTC" if stamp else ""
+
+
+def _counts(run: Run) -> str:
+    found = "" if run.count_reported is None else f"{run.count_reported} found, "
+    return f"{found}{run.count_stored} stored, {run.count_new} new to the review"

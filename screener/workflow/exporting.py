@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from screener import exporters
 from screener.errors import ScreenerError
 from screener.exporters import ExportItem
 from screener.screening import FULL_TEXT, STAGES, final_class, visible_votes
 from screener.store import Store
+from screener.textsafe import clean_line, safe_for_terminal
 from screener.workflow.screening import (
     ReviewerQueue,
     all_votes,
@@ -15,7 +18,11 @@ from screener.workflow.screening import (
     stage_outcomes,
 )
 
-STATUSES = ("included", "excluded", "undecided", "all")
+# A report not retrieved is its own outcome (PRISMA's "Reports not retrieved" box): never
+# "excluded", which at full text means assessed and excluded with a reason (item 16b).
+STATUSES = ("included", "excluded", "not-retrieved", "undecided", "all")
+ITEM_STATUS = {"include": "included", "exclude": "excluded", "not-retrieved": "not-retrieved"}
+NO_REASON = "No reason given"  # as the PRISMA flow counts an exclusion without a reason
 FORMATS = ("ris", "bibtex", "csv")
 
 
@@ -43,12 +50,7 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
     items = []
     for record_id in ids:
         o = found[record_id]
-        kind = final_class(o, settings)
-        item_status = {
-            "include": "included",
-            "exclude": "excluded",
-            "not-retrieved": "excluded",
-        }.get(kind, "undecided")
+        item_status = ITEM_STATUS.get(final_class(o, settings), "undecided")
         if o.decision == "maybe" and stage == FULL_TEXT:
             item_status = "undecided"
         if status != "all" and item_status != status:
@@ -80,8 +82,14 @@ def export_text(
 
 
 def excluded_full_text(store: Store) -> str:
-    """PRISMA item 16b: records excluded at full text, with reasons (Markdown table)."""
-    return exporters.excluded_table_markdown(export_items(store, FULL_TEXT, "excluded"))
+    """PRISMA item 16b: reports assessed at full text and excluded, with reasons (Markdown
+    table). One row per report the PRISMA "Reports excluded" boxes count, under the same
+    reason; reports not retrieved were never assessed and are not listed."""
+    items = [
+        replace(item, reason=item.reason or NO_REASON)
+        for item in export_items(store, FULL_TEXT, "excluded")
+    ]
+    return exporters.excluded_table_markdown(items)
 
 
 DEDUP_METHOD = (
@@ -122,6 +130,7 @@ def search_report(store: Store) -> dict:
                 "started": run.started,
                 "finished": run.finished,
                 "status": run.status,
+                "error": run.error,
                 "records_found": run.count_reported,
                 "records_stored": run.count_stored,
                 "records_new": run.count_new,
@@ -150,47 +159,72 @@ def search_report(store: Store) -> dict:
     }
 
 
+def _run_markdown(run: dict) -> list[str]:
+    name = _safe(run["search"])
+    title = f"Run {run['run']}" + (f": {name}" if name else "")
+    lines = [f"### {title} ({run['started'][:10]}, {_safe(run['status'])})", ""]
+    for heading, text in (
+        ("Query as run:", run["query"]),
+        ("As the database translated it:", run["query_translation"]),
+    ):
+        if text:
+            lines += [heading, "", "```", safe_for_terminal(text), "```", ""]
+    lines.append(f"- Limits: {'; '.join(_limits(run)) or 'none'}")
+    lines.append(f"- Records {_counts_in_words(run)}")
+    if run.get("error"):
+        lines.append(f"- Error: {_safe(run['error'])}")
+    lines.append("")
+    return lines
+
+
+def _limits(run: dict) -> list[str]:
+    limits = []
+    start, end = run["date_from"], run["date_to"]
+    if run["date_field"] and (start or end):
+        window = (
+            f"from {start} to {end}"
+            if start and end
+            else (f"from {start}" if start else f"up to {end}")
+        )
+        limits.append(f"date field {run['date_field']}, {window}")
+    if run["filters"]:
+        limits.append(f"filters {run['filters']}")
+    if run["method"] and run["method"] != "databases":
+        limits.append(f"method {run['method']}")
+    return [_safe(limit) for limit in limits]
+
+
+def _counts_in_words(run: dict) -> str:
+    found = run["records_found"]
+    if found is not None:
+        told = f"found: {found}, "
+    elif run["status"] != "completed":
+        told = "found: not reported (the run did not complete), "
+    else:
+        told = ""
+    return f"{told}stored: {run['records_stored']}, new to the review: {run['records_new']}"
+
+
+def _safe(text: object) -> str:
+    """One line of outside text fit to print ('' for None)."""
+    return "" if text is None else clean_line(safe_for_terminal(text)).strip()
+
+
 def search_report_markdown(report: dict) -> str:
+    """The PRISMA-S report as Markdown: only what is known, in words; every value that came
+    from outside (names, queries, errors) without control characters or escapes."""
     lines = ["# Search report (PRISMA-S)", ""]
     for source in report["sources"]:
         lines += [
-            f"## {source['database']}",
+            f"## {_safe(source['database'])}",
             "",
-            f"- Platform: {source['platform'] or 'not recorded (use --platform)'}",
-            f"- Date last searched: {source['last_searched'] or 'never completed'}",
+            f"- Platform: {_safe(source['platform']) or 'not recorded (use --platform)'}",
+            f"- Date last searched: {_safe(source['last_searched']) or 'never completed'}",
             f"- Runs: {len(source['runs'])}" + (" (updated)" if source["updated"] else ""),
             "",
         ]
         for run in source["runs"]:
-            window = f"{run['date_from'] or 'no start'} to {run['date_to'] or 'no end'}"
-            lines += [
-                f"### Run {run['run']}: {run['search']} ({run['started'][:10]}, {run['status']})",
-                "",
-            ]
-            if run["query"]:
-                lines += ["Query as run:", "", "```", run["query"], "```", ""]
-            if run["query_translation"]:
-                lines += [
-                    "As the database translated it:",
-                    "",
-                    "```",
-                    run["query_translation"],
-                    "```",
-                    "",
-                ]
-            limits = (
-                [f"date field {run['date_field']}, window {window}"] if run["date_field"] else []
-            )
-            if run["filters"]:
-                limits.append(f"filters {run['filters']}")
-            if run["method"] and run["method"] != "databases":
-                limits.append(f"method {run['method']}")
-            lines.append(f"- Limits: {'; '.join(limits) or 'none'}")
-            lines.append(
-                f"- Records found: {run['records_found']}, stored: "
-                f"{run['records_stored']}, new to the review: {run['records_new']}"
-            )
-            lines.append("")
+            lines += _run_markdown(run)
     dedup = report["deduplication"]
     lines += [
         "## Updates",
