@@ -555,3 +555,9 @@ def test_core_imports_no_ui_toolkit():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_csv_names_carry_no_control_characters():
+    flow = build_flow(replace(EXOSOME, reports_excluded=(C("Wrong\x1b[1m population\x07", 22),)))
+    n = {r[0]: r[7] for r in rows_of(to_prisma_csv(flow))}
+    assert n["dbr_excluded"] == "Wrong population, 22"

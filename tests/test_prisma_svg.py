@@ -154,3 +154,17 @@ def test_svg_renders_to_png(inputs, tmp_path):
     subprocess.run(["rsvg-convert", "-o", str(png), str(svg)], check=True, capture_output=True)
     data = png.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+def test_control_characters_in_names_never_make_the_svg_invalid():
+    flow = build_flow(
+        replace(
+            EXOSOME,
+            databases=(Count("Pub\x1b[31mMed\x07", 120), Count("Scopus", 95), Count("Embase", 110)),
+            reports_excluded=(Count("Wrong\x00 population", 22),),
+        )
+    )
+    svg = to_svg(flow)
+    root = parse(svg)  # XML 1.0 allows no control characters: this would raise
+    text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "PubMed" in text and "Wrong population" in text

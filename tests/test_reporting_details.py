@@ -151,6 +151,8 @@ def test_search_log_full_prints_only_what_is_known(runner, tmp_path, monkeypatch
     assert "date limits:  pdat up to 2025-05-10" in text
     assert "records:      0 stored, 0 new to the review" in text
     assert "error:        HTTP 500 from the server" in text
+    table = _cli(runner, "search", "log").stdout
+    assert "up to 2025-05-10" in table and "None" not in table and ".." not in table
 
 
 def test_search_report_says_what_a_failed_run_did_not_report(runner, tmp_path, monkeypatch):
@@ -163,3 +165,37 @@ def test_search_report_says_what_a_failed_run_did_not_report(runner, tmp_path, m
     assert "- Error: HTTP 500 from the server" in text
     data = json.loads(_cli(runner, "search", "report", "--json").stdout)
     assert "\x1b" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_a_finished_run_is_told_in_words(capsys):
+    from screener.cli.search import _say_finished
+    from screener.models import Run
+
+    run = Run(
+        id=3,
+        kind="search",
+        source="crossref",
+        database="Crossref\x1b[2J",
+        platform="Crossref REST API",
+        search_name="exo",
+        query="exosome",
+        query_translation="",
+        date_field="pub",
+        date_from="",
+        date_to="2025-05-10",
+        filters="",
+        method="databases",
+        file_name="",
+        file_sha256="",
+        started="2026-11-29T10:00:00Z",
+        finished="2026-11-29T10:01:00Z",
+        status="completed",
+        count_reported=None,
+        count_stored=0,
+        count_new=0,
+        error="",
+    )
+    _say_finished(run)
+    out = capsys.readouterr().out
+    assert out.startswith("Crossref run 3 (pub up to 2025-05-10): 0 stored in this run, 0 new.")
+    assert "None" not in out and "\x1b" not in out

@@ -59,7 +59,7 @@ def prisma(
     with open_store(db_path) as store:
         flow = prisma_flow(store, day, updated=update)
     if fmt == "json":
-        text = json.dumps(to_prisma_json(flow), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(_printable(to_prisma_json(flow)), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         text = to_prisma_csv(flow, _template(template))
     else:

@@ -65,17 +65,19 @@ def run_cmd(file: Path, cutoff: str | None, db_path: Path | None, as_json: bool)
 
 
 def _say_finished(run: Run) -> None:
-    window = f"{run.date_from or 'start'} to {run.date_to}"
+    limits = f" ({_window(run)})" if _window(run) else ""
+    found = "" if run.count_reported is None else f"{run.count_reported} found, "
     click.echo(
-        f"{run.database} run {run.id} ({run.date_field}, {window}): "
-        f"{run.count_reported} found, {run.count_stored} stored in this run, "
-        f"{run.count_new} new."
+        safe_for_terminal(
+            f"{run.database} run {run.id}{limits}: {found}{run.count_stored} stored in this "
+            f"run, {run.count_new} new."
+        )
     )
     if run.count_new == 0:
         click.echo("Nothing new since the last run.")
     if run.warnings:
         for line in run.warnings.splitlines():
-            warn(line)
+            warn(safe_for_terminal(line))
 
 
 @search.command("list")
@@ -146,7 +148,7 @@ def log_cmd(name: str | None, full: bool, db_path: Path | None, as_json: bool) -
             clean_line(r.database),
             clean_line(r.search_name or r.file_name),
             r.started[:16].replace("T", " "),
-            clean_line(f"{r.date_from or '…'}..{r.date_to}" if r.date_to else ""),
+            clean_line(_table_window(r)),
             "" if r.count_reported is None else str(r.count_reported),
             str(r.count_stored),
             str(r.count_new),
@@ -191,15 +193,20 @@ def _describe(run: Run) -> str:
 
 def _window(run: Run) -> str:
     """The date limits of a search run in words ('' when it had none)."""
-    if not run.date_field:
-        return ""
-    if run.date_from and run.date_to:
-        return f"{run.date_field} from {run.date_from} to {run.date_to}"
-    if run.date_to:
-        return f"{run.date_field} up to {run.date_to}"
-    if run.date_from:
-        return f"{run.date_field} from {run.date_from}"
-    return ""
+    dates = _dates(run.date_from, run.date_to)
+    return f"{run.date_field} {dates}" if run.date_field and dates else ""
+
+
+def _table_window(run: Run) -> str:
+    if run.kind == "import":  # an import's date is the day the database was searched
+        return f"searched {run.date_to}" if run.date_to else ""
+    return _dates(run.date_from, run.date_to)
+
+
+def _dates(start: str, end: str) -> str:
+    if start and end:
+        return f"from {start} to {end}"
+    return f"up to {end}" if end else (f"from {start}" if start else "")
 
 
 def _when(stamp: str) -> str:

@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from screener.errors import InvariantError
+from screener.textsafe import clean_line
 
 # Other-method names the PRISMA2020 template has a row for (compared lower-cased).
 OTHER_METHOD_KEYS = {
@@ -375,7 +376,9 @@ def _notes(inputs: FlowInputs, unmapped: tuple[Count, ...]) -> tuple[str, ...]:
 
 
 def csv_safe_name(name: str) -> str:
-    """A name the PRISMA2020 reason parser reads back whole: no ';' or ','."""
+    """A name the PRISMA2020 reason parser reads back whole: no ';' or ',' (and no control
+    characters, which the CSV's readers would keep)."""
+    name = clean_line(name)
     for sep in CSV_SEPARATORS:
         name = name.replace(sep, " / ")
     return " ".join(name.split())

@@ -31,6 +31,7 @@ from screener.prisma.boxes import (
     diagram,
 )
 from screener.prisma.flow import Flow
+from screener.textsafe import clean_line
 
 FONT = "Arial, Helvetica, Liberation Sans, DejaVu Sans, sans-serif"
 SIZE = 12  # px
@@ -297,8 +298,13 @@ def _text(x: float, y: float, text: str, anchor: str, bold: bool = False) -> str
     weight = ' font-weight="bold"' if bold else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-family="{FONT}" '
-        f'font-size="{SIZE}"{weight} fill="#000000">{escape(text)}</text>'
+        f'font-size="{SIZE}"{weight} fill="#000000">{_xml(text)}</text>'
     )
+
+
+def _xml(text: str) -> str:
+    """Text for an XML element: control characters (not allowed in XML 1.0) removed."""
+    return escape(clean_line(text))
 
 
 def _document(width: float, height: float, body: list[str], d: Diagram) -> str:
@@ -308,7 +314,7 @@ def _document(width: float, height: float, body: list[str], d: Diagram) -> str:
             '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
             f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width:.0f}" '
             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}">',
-            f"<title>{escape(title)}</title>",
+            f"<title>{_xml(title)}</title>",
             *body,
             "</svg>",
             "",
