@@ -162,6 +162,7 @@ def test_search_report_says_what_a_failed_run_did_not_report(runner, tmp_path, m
     assert "Records found: not reported (the run did not complete), stored: 0" in text
     assert "date field pdat, up to 2025-05-10" in text
     assert "### Run 2 (" in text  # no empty search name
+    assert "- Limits: not recorded" in text.split("### Run 2")[0]  # an import's are unknown
     assert "- Error: HTTP 500 from the server" in text
     data = json.loads(_cli(runner, "search", "report", "--json").stdout)
     assert "\x1b" not in json.dumps(data, ensure_ascii=False)

@@ -159,7 +159,7 @@ def search_report(store: Store) -> dict:
     }
 
 
-def _run_markdown(run: dict) -> list[str]:
+def _run_markdown(run: dict, kind: str) -> list[str]:
     name = _safe(run["search"])
     title = f"Run {run['run']}" + (f": {name}" if name else "")
     lines = [f"### {title} ({run['started'][:10]}, {_safe(run['status'])})", ""]
@@ -169,7 +169,10 @@ def _run_markdown(run: dict) -> list[str]:
     ):
         if text:
             lines += [heading, "", "```", safe_for_terminal(text), "```", ""]
-    lines.append(f"- Limits: {'; '.join(_limits(run)) or 'none'}")
+    # An import's limits were set in the database's own interface: unknown unless told.
+    unknown = "not recorded (give the strategy with its limits: import --query)"
+    none = unknown if kind == "import" else "none"
+    lines.append(f"- Limits: {'; '.join(_limits(run)) or none}")
     lines.append(f"- Records {_counts_in_words(run)}")
     if run.get("error"):
         lines.append(f"- Error: {_safe(run['error'])}")
@@ -224,7 +227,7 @@ def search_report_markdown(report: dict) -> str:
             "",
         ]
         for run in source["runs"]:
-            lines += _run_markdown(run)
+            lines += _run_markdown(run, source["kind"])
     dedup = report["deduplication"]
     lines += [
         "## Updates",
