@@ -16,6 +16,22 @@ class DatabaseError(ScreenerError):
     """The review database cannot be opened or is from a newer screener."""
 
 
+class DatabaseLockedError(DatabaseError):
+    """Another process held the review's write lock for longer than the busy timeout."""
+
+
+class ReadOnlyDatabaseError(DatabaseError):
+    """A command tried to write to a review it may only read (file, folder or mount)."""
+
+
+class DiskFullError(DatabaseError):
+    """The disk (or quota) holding the review filled up; the change was rolled back."""
+
+
+class CorruptDatabaseError(DatabaseError):
+    """The review file is damaged or is not a screener review at all."""
+
+
 class SourceError(ScreenerError):
     """A remote service failed, refused, or answered with something unusable."""
 

@@ -35,7 +35,7 @@ def test_file_from_a_newer_screener_is_refused(tmp_path):
 def test_not_a_database_is_a_clear_error(tmp_path):
     path = tmp_path / "review.sqlite"
     path.write_text("this is not sqlite" * 100)
-    with pytest.raises(DatabaseError, match="cannot open the review database"):
+    with pytest.raises(DatabaseError, match="not a screener review"):
         Store(path)
 
 

@@ -13,6 +13,7 @@ from screener.cli.others import doi, enrich
 from screener.cli.reporting import export, prisma, search_report
 from screener.cli.screening import agreement, conflicts, decisions, resolve, review, screen
 from screener.cli.search import search
+from screener.errors import ScreenerError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,6 +46,9 @@ def run() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except ScreenerError as exc:  # one not caught by a command's own handler
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     except (click.exceptions.Abort, EOFError):
         click.echo("Error: stopped (no more input).", err=True)
         sys.exit(1)
