@@ -7,6 +7,7 @@ import sys
 import click
 
 from screener import __version__
+from screener.cli.backup import backup
 from screener.cli.dedup import dedup
 from screener.cli.importing import import_cmd
 from screener.cli.others import doi, enrich
@@ -33,6 +34,7 @@ main.add_command(enrich)
 main.add_command(dedup)
 for command in (review, screen, conflicts, resolve, agreement, decisions, prisma, export):
     main.add_command(command)
+main.add_command(backup)
 
 
 def run() -> None:
