@@ -26,7 +26,10 @@ _RIS_TYPES = {
     "techreport": "RPRT",
     "report": "RPRT",
     "preprint": "UNPB",
+    "unpublished": "UNPB",
     "dataset": "DATA",
+    "misc": "GEN",
+    "online": "ELEC",
 }
 _BIB_TYPES = {
     "article": "article",
@@ -38,7 +41,13 @@ _BIB_TYPES = {
     "thesis": "phdthesis",
     "techreport": "techreport",
     "report": "techreport",
+    "misc": "misc",
+    "online": "online",
+    "unpublished": "unpublished",
 }
+# BibTeX entry types whose `number` is an issue (elsewhere it numbers a series or report).
+_BIB_PERIODICALS = frozenset({"article", "misc", "online", "unpublished"})
+_BIB_CONTAINED = frozenset({"inproceedings", "incollection"})  # journal -> booktitle
 CSV_COLUMNS = (
     "record_id",
     "status",
@@ -90,11 +99,13 @@ def _pages(pages: str) -> tuple[str, str]:
 
 
 def to_ris(items: Iterable[ExportItem]) -> str:
+    """RIS that screener, rispy, Zotero and EndNote read back with the same fields."""
     lines: list[str] = []
     for item in items:
         r = item.record
         tag = lines.append
-        tag(f"TY  - {_RIS_TYPES.get(r.entry_type, 'JOUR')}")
+        kind = _RIS_TYPES.get(r.entry_type, "GEN" if r.entry_type else "JOUR")
+        tag(f"TY  - {kind}")
         tag(f"ID  - {item.record_id}")
         if r.title:
             tag(f"TI  - {_one_line(r.title)}")
@@ -106,7 +117,9 @@ def to_ris(items: Iterable[ExportItem]) -> str:
             tag(f"T2  - {_one_line(r.journal)}")
         if r.journal_abbrev:
             tag(f"J2  - {_one_line(r.journal_abbrev)}")
+        extra = dict(r.extra)
         for name, value in (
+            ("T3", extra.get("series", "")),
             ("VL", r.volume),
             ("IS", r.issue),
             ("DO", r.doi),
@@ -124,8 +137,8 @@ def to_ris(items: Iterable[ExportItem]) -> str:
             tag(f"EP  - {end}")
         if r.pmid:
             tag(f"C2  - PMID: {r.pmid}")
-        if r.pmcid:
-            tag(f"C2  - {r.pmcid}")
+        if r.pmcid:  # a note, since rispy and others keep only one C2
+            tag(f"N1  - PMCID: {r.pmcid}")
         if r.abstract:
             tag(f"AB  - {_one_line(r.abstract)}")
         for keyword in (*r.keywords, *r.mesh):
@@ -151,39 +164,76 @@ def _notes(item: ExportItem) -> list[str]:
     return notes
 
 
-_BIB_ESCAPE = re.compile(r"([{}\\])")
+# Characters BibTeX gives a meaning to, written so that they read back as themselves
+# (in bibtexparser, biber and BibTeX): braces and backslashes included.
+_BIB_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_BIB_SPECIALS = re.compile("[" + re.escape("".join(_BIB_SPECIAL)) + "]")
+_BIB_LITERAL = re.compile(r"[{}\\]")  # in DOIs and URLs, which are written verbatim
 
 
 def _bib(value: str) -> str:
-    # Braces keep capitals and special characters; unbalanced braces are escaped away.
-    return _BIB_ESCAPE.sub(lambda m: "" if m.group(1) == "\\" else "", _one_line(value))
+    """Text as a BibTeX value: specials escaped and "--" kept as two hyphens ("-{}-")."""
+    text = _BIB_SPECIALS.sub(lambda m: _BIB_SPECIAL[m.group(0)], _one_line(value))
+    return re.sub(r"-(?=-)", "-{}", text)
+
+
+def _bib_literal(value: str) -> str:
+    """A DOI or URL: written as is (biber reads them verbatim); braces and backslashes
+    percent-encoded so the entry stays well-formed."""
+    return _BIB_LITERAL.sub(lambda m: f"%{ord(m.group(0)):02X}", _one_line(value))
+
+
+def _bib_name(name: str) -> str:
+    """One author: "Last, First" as is; a name without a comma (a group) or with " and "
+    in it braced whole, so it stays one author and is not split into first and last."""
+    text = _bib(name)
+    if "," not in name or re.search(r"\band\b", name, re.IGNORECASE):
+        return "{" + text + "}"
+    return text
 
 
 def to_bibtex(items: Iterable[ExportItem]) -> str:
+    """BibTeX whose every field reads back unchanged in bibtexparser, biber and screener."""
     entries = []
     for item in items:
         r = item.record
+        kind = _BIB_TYPES.get(r.entry_type, "article")
+        extra = dict(r.extra)
+        periodical = kind in _BIB_PERIODICALS
         fields = [
-            ("title", r.title),
-            ("author", " and ".join(r.authors)),
+            ("title", _bib(r.title)),
+            ("author", " and ".join(_bib_name(a) for a in r.authors)),
             ("year", str(r.year or "")),
-            ("booktitle" if r.entry_type == "inproceedings" else "journal", r.journal),
-            ("volume", r.volume),
-            ("number", r.issue),
-            ("pages", r.pages.replace("-", "--")),
-            ("doi", r.doi),
+            ("booktitle" if kind in _BIB_CONTAINED else "journal", _bib(r.journal)),
+            ("shortjournal", _bib(r.journal_abbrev)),
+            ("series", _bib(extra.get("series", ""))),
+            ("volume", _bib(r.volume)),
+            ("number", _bib(r.issue if periodical else extra.get("number", ""))),
+            ("issue", "" if periodical else _bib(r.issue)),
+            ("pages", _bib(r.pages.replace("-", "--")).replace("-{}-", "--")),
+            ("doi", _bib_literal(r.doi)),
             ("pmid", r.pmid),
             ("pmcid", r.pmcid),
-            ("issn", r.issn),
-            ("publisher", r.publisher),
-            ("language", r.language),
-            ("url", r.url),
-            ("abstract", r.abstract),
-            ("keywords", ", ".join((*r.keywords, *r.mesh))),
-            ("note", "; ".join(_notes(item))),
+            ("issn", _bib(r.issn)),
+            ("publisher", _bib(r.publisher)),
+            ("language", _bib(r.language)),
+            ("url", _bib_literal(r.url)),
+            ("abstract", _bib(r.abstract)),
+            ("keywords", _bib("; ".join((*r.keywords, *r.mesh)))),
+            ("note", _bib("; ".join(_notes(item)))),
         ]
-        body = ",\n".join(f"  {name} = {{{_bib(value)}}}" for name, value in fields if value)
-        kind = _BIB_TYPES.get(r.entry_type, "article")
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
         entries.append(f"@{kind}{{screener{item.record_id},\n{body}\n}}\n")
     return "\n".join(entries)
 

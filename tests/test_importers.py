@@ -274,7 +274,7 @@ def test_blank_entry_is_a_problem_but_a_poor_record_is_kept(tmp_path):
 
 def test_medline_flags_relations_collective_authors_and_bad_lines():
     result = read("retractions.nbib", "PubMed")
-    retracted, notice = result.records
+    retracted, notice, damaged = result.records
     assert retracted.title == (
         "A hand-written MEDLINE record whose title wraps onto a second line."
     )
@@ -289,9 +289,12 @@ def test_medline_flags_relations_collective_authors_and_bad_lines():
     )
     assert notice.flags == (FLAG_RETRACTION_NOTICE,)
     assert notice.relations == (("RetractionOf", "PMID 20000001"),)
-    (problem,) = result.problems
-    assert (problem.entry, problem.line) == (3, 35)
-    assert "line 37 ('this line has no tag') is neither a MEDLINE field" in problem.message
+    # One odd line never loses the entry: it is joined to the field before, with a warning.
+    assert not result.problems
+    assert damaged.title == "A record with a damaged line this line has no tag"
+    (warning,) = result.warnings
+    assert (warning.entry, warning.line, warning.tag) == (3, 37, "TI")
+    assert "'this line has no tag' is not a MEDLINE field: joined to TI" in warning.message
 
 
 # --- BibTeX -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from screener.importers.sniff import (
 from screener.importers.textio import TextFile
 from screener.models import Record
 
-__all__ = ["FORMATS", "ImportResult", "Problem", "detect_format", "read_file"]
+__all__ = ["FORMATS", "FieldWarning", "ImportResult", "Problem", "detect_format", "read_file"]
 
 _READERS: dict[str, Callable[[TextFile], Iterator[Draft]]] = {
     "ris": ris.read,
@@ -54,13 +54,31 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class FieldWarning:
+    """Something in an imported entry read leniently (kept, but worth a look)."""
+
+    entry: int  # 1-based entry number in the file
+    line: int  # 1-based line of the field (0 if unknown)
+    tag: str  # the field's tag or name in the file, e.g. "ISSN", "journal"
+    message: str
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    """What one file gave: its format and encoding, good records, and bad entries."""
+    """What one file gave: its format and encoding, good records, bad entries, warnings."""
 
     format: str  # the format actually read
     encoding: str  # the encoding actually used
     records: tuple[Record, ...]
     problems: tuple[Problem, ...]
+    warnings: tuple[FieldWarning, ...] = ()
+
+    def warnings_by_tag(self) -> dict[str, int]:
+        """How many warnings each tag drew, most first."""
+        counts: dict[str, int] = {}
+        for warning in self.warnings:
+            counts[warning.tag] = counts.get(warning.tag, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def read_file(path: Path, database: str, fmt: str = "auto", encoding: str = "") -> ImportResult:
@@ -90,7 +108,11 @@ def read_file(path: Path, database: str, fmt: str = "auto", encoding: str = "") 
     if not done.records:
         raise _nothing_read(path, fmt, problems)
     return ImportResult(
-        format=fmt, encoding=source.encoding, records=tuple(done.records), problems=problems
+        format=fmt,
+        encoding=source.encoding,
+        records=tuple(done.records),
+        problems=problems,
+        warnings=tuple(FieldWarning(*warning) for warning in done.warnings),
     )
 
 

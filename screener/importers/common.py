@@ -76,6 +76,11 @@ class Draft:
     fields: dict[str, Any] = field(default_factory=dict)
     own_id: str = ""  # the id the export gives the entry, if any
     error: str = ""
+    # Things read leniently, as (line, tag, message): kept, but the reviewer is told.
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def warn(self, line: int, tag: str, message: str) -> None:
+        self.warnings.append((line, tag, message))
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Finished:
     records: list[Record]
     problems: list[tuple[int, int, str]]
     entries: int
+    warnings: list[tuple[int, int, str, str]] = field(default_factory=list)  # entry, line, tag
 
 
 class Interner:
@@ -233,8 +239,13 @@ def finish(drafts: Iterable[Draft], database: str) -> Finished:
     problems: list[tuple[int, int, str]] = []
     ids = _Ids()
     entries = 0
+    warnings: list[tuple[int, int, str, str]] = []
     for draft in drafts:
         entries += 1
+        warnings.extend(
+            (draft.entry, line, tag, clean_text(message) or "")
+            for line, tag, message in draft.warnings
+        )
         if draft.error:
             problems.append((draft.entry, draft.line, draft.error))
             continue
@@ -255,7 +266,7 @@ def finish(drafts: Iterable[Draft], database: str) -> Finished:
         )
         source_id = ids.claim(own_id)
         records.append(Record(source=database, source_id=source_id, **fields))
-    return Finished(records=records, problems=problems, entries=entries)
+    return Finished(records=records, problems=problems, entries=entries, warnings=warnings)
 
 
 def safe_fields(fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from screener.errors import ImportFileError
-from screener.importers import ImportResult, Problem, read_file
+from screener.importers import FieldWarning, ImportResult, Problem, read_file
 from screener.importers.fingerprint import file_sha256
 from screener.models import Record, Run
 from screener.normalize import fold
@@ -25,6 +25,15 @@ class FileImported:
     format: str
     encoding: str
     skipped: tuple[Problem, ...]
+    warnings: tuple[FieldWarning, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()  # (id in the file, id stored)
+
+
+def preview_file(
+    path: Path, database: str, *, fmt: str = "auto", encoding: str = ""
+) -> ImportResult:
+    """What importing the file would store, read exactly as `import_file` reads it."""
+    return read_file(path, database, fmt, encoding)
 
 
 def import_file(
@@ -76,14 +85,22 @@ def import_file(
         store.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     warnings = "\n".join(
-        [_describe(p) for p in result.problems]
+        [f"skipped {_describe(p)}" for p in result.problems]
         + [
             f"id {old!r} was already used for another work in {database}; stored as {new!r}"
             for old, new in renamed
         ]
+        + [describe_warning(w) for w in result.warnings]
     )
     run = store.finish_run(run_id, "completed", warnings=warnings)
-    return FileImported(run, result.format, result.encoding, result.problems)
+    return FileImported(
+        run, result.format, result.encoding, result.problems, result.warnings, tuple(renamed)
+    )
+
+
+def describe_warning(warning: FieldWarning) -> str:
+    where = f"entry {warning.entry}" + (f" (line {warning.line})" if warning.line else "")
+    return f"{where}, {warning.tag}: {warning.message}"
 
 
 def _scope_reused_ids(
