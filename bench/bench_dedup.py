@@ -21,6 +21,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,12 +35,14 @@ from screener.dedup import (  # noqa: E402
     Match,
     find_matches,
     group_matches,
+    rules,  # noqa: E402
     split_authors,
 )
 from screener.normalize import first_year  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "dedup-bench"
 SETS = ("respiratory", "stroke", "haematology", "digital_work", "special_cases", "tests_small")
+STRESS_SETS = ("respiratory", "stroke", "haematology", "digital_work")
 
 csv.field_size_limit(1 << 30)
 
@@ -213,7 +216,45 @@ def print_errors(
             print(f"     {_describe(records[b], ids[b])}")
 
 
-def worker(spec: str, data: Path, errors: bool, export: str) -> dict[str, object]:
+def _stress_scores(
+    gold: list[list[int]], groups: list[list[int]], kinds: dict[int, str]
+) -> dict[str, list[int]]:
+    """Per corruption kind: [copies, copies that joined their group]; per trap kind:
+    [traps, traps merged with anything] (a merged trap is a false merge)."""
+    where = {x: i for i, g in enumerate(groups) for x in g}
+    gold_of = {x: set(g) for g in gold for x in g}
+    out: dict[str, list[int]] = {}
+    for record_id, kind in kinds.items():
+        row = out.setdefault(kind, [0, 0])
+        row[0] += 1
+        if kind.startswith("trap-"):
+            row[1] += record_id in where
+        else:
+            mates = gold_of.get(record_id, set()) - {record_id}
+            row[1] += record_id in where and any(where.get(m) == where[record_id] for m in mates)
+    return out
+
+
+def _write_bench_csv(path: Path, records: list[DedupRecord], ids: list[str]) -> None:
+    """The records as a CSV bib-dedupe reads (for the synthetic sets only)."""
+    columns = ["ID", "ENTRYTYPE", "title", "author", "year", "journal", "booktitle", "volume"]
+    columns += ["number", "pages", "doi", "abstract"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        for r, rid in zip(records, ids, strict=True):
+            w.writerow(
+                [rid, r.entry_type or "article", r.title, " and ".join(r.authors), r.year or "",
+                 r.journal, r.booktitle, r.volume, r.issue, r.pages, r.doi, r.abstract]
+            )  # fmt: skip
+
+
+def worker(
+    spec: str, data: Path, errors: bool, export: str, disable: str = "", csv_out: str = ""
+) -> dict[str, object]:
+    if disable:
+        rules.DISABLED.update(x for x in disable.split(",") if x)
+    kinds: dict[int, str] = {}
     if spec.startswith("scaled:"):
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from make_scaled_set import build_scaled
@@ -230,14 +271,28 @@ def worker(spec: str, data: Path, errors: bool, export: str) -> dict[str, object
         records.sort(key=lambda r: r.id)
         ids = [str(r.id) for r in records]
         notes = {"build_seconds": f"{build_seconds:.1f}"}
+    elif spec.startswith("stress:"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from make_stress_set import build_stress
+
+        base_records, base_ids, base_gold, notes = load_set(data / spec.split(":", 1)[1])
+        records, gold, kinds = build_stress(base_records, base_gold)
+        ids = base_ids + [f"stress_{i}" for i in range(len(base_ids), len(records))]
     else:
         records, ids, gold, notes = load_set(data / spec)
+    if csv_out:
+        _write_bench_csv(Path(csv_out), records, ids)
     matches, mapping, seconds = run_engine(records)
     result = score(len(records), gold, mapping, matches)
     result["seconds"] = seconds
     result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["set"] = spec
     result["notes"] = notes
+    if kinds:
+        result["kinds"] = _stress_scores(gold, predicted_groups(mapping), kinds)
+        result["truth"] = {"ids": ids, "gold": gold, "kinds": {str(k): v for k, v in kinds.items()}}
+    elif not spec.startswith("scaled:"):
+        result["truth"] = {"ids": ids, "gold": gold}
     if errors:
         print_errors(records, ids, gold, mapping, matches)
     if export:
@@ -275,6 +330,60 @@ def _row(r: dict[str, object]) -> str:
     )
 
 
+def _run_worker(spec: str, args: argparse.Namespace, disable: str = "", csv_out: str = ""):
+    cmd = [sys.executable, __file__, "--worker", spec, "--data", str(args.data)]
+    if args.errors:
+        cmd.append("--errors")
+    if args.export_groups:
+        cmd += ["--export-groups", args.export_groups]
+    if disable:
+        cmd += ["--disable", disable]
+    if csv_out:
+        cmd += ["--csv-out", csv_out]
+    wall = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    wall = time.perf_counter() - wall
+    result = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[7:])
+        elif args.errors:
+            print(line)
+    if result is None:
+        print(f"{spec}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
+        return None
+    result["wall"] = wall
+    return result
+
+
+def _bib_dedupe(python: str, csv_path: Path, result: dict) -> dict | None:
+    """Score bib-dedupe's groups for the same records (ids and gold from `result`)."""
+    wall = time.perf_counter()
+    script = str(Path(__file__).resolve().parent / "bench_bibdedupe.py")
+    proc = subprocess.run([python, script, str(csv_path)], capture_output=True, text=True)
+    wall = time.perf_counter() - wall
+    groups = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("GROUPS "):
+            groups = json.loads(line[7:])
+    if groups is None:
+        print(f"bib-dedupe failed on {csv_path}:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    truth = result["truth"]
+    position = {rid: i for i, rid in enumerate(truth["ids"])}
+    mapping: dict[int, int] = {}
+    for g in groups:
+        members = sorted(position[x] for x in g if x in position)
+        for m in members[1:]:
+            mapping[m] = members[0]
+    out = score(len(truth["ids"]), truth["gold"], mapping, [])
+    out.update(set="  bib-dedupe", seconds=wall, peak_mib=0.0, wall=wall)
+    kinds = {int(k): v for k, v in truth.get("kinds", {}).items()}
+    if kinds:
+        out["kinds"] = _stress_scores(truth["gold"], predicted_groups(mapping), kinds)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=None, help=f"default: {' '.join(SETS)}")
@@ -282,11 +391,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--errors", action="store_true", help="list false merges and misses")
     parser.add_argument("--export-groups", default="", metavar="DIR")
+    parser.add_argument(
+        "--stress", action="store_true", help="the synthetic stress sets (bench/make_stress_set.py)"
+    )
+    parser.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="also run each set with the rules written while looking at it switched off",
+    )
+    parser.add_argument(
+        "--bib-dedupe",
+        default="",
+        metavar="PYTHON",
+        help="the python of a separate venv with bib-dedupe 0.11.0: run it side by side",
+    )
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--disable", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--csv-out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        result = worker(args.worker, args.data, args.errors, args.export_groups)
+        result = worker(
+            args.worker, args.data, args.errors, args.export_groups, args.disable, args.csv_out
+        )
         sys.stdout.flush()
         print("RESULT " + json.dumps(result))
         return 0
@@ -294,37 +421,73 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"benchmark data not found at {args.data}", file=sys.stderr)
         return 2
-    sets = list(SETS) if args.sets is None and not args.scaled else list(args.sets or [])
-    specs = sets + [f"scaled:{n}" for n in args.scaled]
+    default = STRESS_SETS if args.stress else SETS
+    sets = list(default) if args.sets is None and not args.scaled else list(args.sets or [])
+    specs = [f"stress:{s}" if args.stress else s for s in sets]
+    specs += [f"scaled:{n}" for n in args.scaled]
     print(_HEADER)
-    for spec in specs:
-        cmd = [sys.executable, __file__, "--worker", spec, "--data", str(args.data)]
-        if args.errors:
-            cmd.append("--errors")
-        if args.export_groups:
-            cmd += ["--export-groups", args.export_groups]
-        wall = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
-        wall = time.perf_counter() - wall
-        result = None
-        for line in proc.stdout.splitlines():
-            if line.startswith("RESULT "):
-                result = json.loads(line[7:])
-            elif args.errors:
-                print(line)
-        if result is None:
-            print(f"{spec}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
-            continue
-        print(_row(result) + (f"  (wall {wall:.1f}s)" if spec.startswith("scaled") else ""))
-        notes = result.get("notes") or {}
-        for key, value in notes.items():
-            print(f"{'':<16}note: {key}: {value}")
+    kinds: dict[str, dict[str, list[int]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in specs:
+            csv_out = ""
+            if args.bib_dedupe and spec.startswith("stress:"):
+                csv_out = str(Path(tmp) / f"{spec.replace(':', '_')}.csv")
+            result = _run_worker(spec, args, csv_out=csv_out)
+            if result is None:
+                continue
+            wall = f"  (wall {result['wall']:.1f}s)"
+            print(_row(result) + wall)
+            for key, value in (result.get("notes") or {}).items():
+                print(f"{'':<16}note: {key}: {value}")
+            _add_kinds(kinds, "screener", result)
+            name = spec.split(":", 1)[-1]
+            if args.leave_one_out:
+                held = rules.written_from(name)
+                loo = _run_worker(spec, args, disable=",".join(sorted(held)))
+                if loo is not None:
+                    loo["set"] = "  left out"
+                    off = ", ".join(sorted(held)) or "none"
+                    print(_row(loo) + f"  (rules off: {off})")
+            if args.bib_dedupe and not spec.startswith("scaled:"):
+                path = Path(csv_out) if csv_out else args.data / name / "records_pre_merged.csv"
+                other = _bib_dedupe(args.bib_dedupe, path, result)
+                if other is not None:
+                    ratio = other["wall"] / max(result["wall"], 1e-9)
+                    print(_row(other) + f"  (wall {other['wall']:.1f}s, {ratio:.0f}x screener)")
+                    _add_kinds(kinds, "bib-dedupe", other)
+    if kinds:
+        _print_kinds(kinds)
     print(
         "gold/pred = pairs; prec/recall/F1 pairwise; TP/FP/FN record removal (README);"
         " uncert = uncertain pairs left for review, (true) = of which gold duplicates;"
-        " sec = find_matches + group_matches; MiB = peak RSS of the worker process."
+        " sec = find_matches + group_matches; MiB = peak RSS of the worker process;"
+        " wall = the whole worker process (reading the CSV included)."
     )
     return 0
+
+
+def _add_kinds(kinds: dict[str, dict[str, list[int]]], tool: str, result: dict) -> None:
+    for kind, (n, hit) in (result.get("kinds") or {}).items():
+        row = kinds.setdefault(tool, {}).setdefault(kind, [0, 0])
+        row[0] += n
+        row[1] += hit
+
+
+def _print_kinds(kinds: dict[str, dict[str, list[int]]]) -> None:
+    tools = list(kinds)
+    print(
+        "\nper corruption kind (all stress sets): copies that joined their group;"
+        " traps: merged with anything (false merges)"
+    )
+    print(f"{'kind':<22}{'n':>6}" + "".join(f"{t:>14}" for t in tools))
+    names = sorted({k for t in tools for k in kinds[t]}, key=lambda k: (k.startswith("trap"), k))
+    for kind in names:
+        n = max(kinds[t].get(kind, [0, 0])[0] for t in tools)
+        cells = ""
+        for t in tools:
+            total, hit = kinds[t].get(kind, [0, 0])
+            cells += f"{hit} ({hit / total if total else 0:.2f})".rjust(14)
+        print(f"{kind:<22}{n:>6}{cells}")
 
 
 if __name__ == "__main__":

@@ -47,16 +47,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from screener.dedup import rules
 from screener.dedup.fields import (
+    WEAK,
     Prepared,
     compare_authors,
     compare_venues,
     completeness,
+    digits_lost,
+    every_author_agrees,
     locator_states,
     numbers_conflict,
     online_first,
     page_span,
     same_token,
+    title_cut,
     title_similarity,
 )
 from screener.dedup.model import AGREE, DISAGREE, DISTINCT, DUPLICATE, MISSING, UNCERTAIN
@@ -151,13 +156,38 @@ def compare(
     numbers = (
         has_titles and (title >= CLASH_TITLE or contained) and numbers_conflict(tp, tq, contained)
     )
+    every_author = every_author_agrees(p, q, authors_detail)
+    if numbers and every_author and ydiff == 0 and digits_lost(tp, tq):
+        numbers = False  # "IL-6" exported as "IL-": a name mangled, not another part
+        evidence_title_note = " (digits lost)"
+    else:
+        evidence_title_note = ""
+    truncated = contained and title_cut(tp, tq)
+    # Title, every author and year the same: one garbled locator (WEAK) is no evidence
+    # either way; otherwise it holds the pair for a person.
+    exact_core = (
+        has_titles
+        and ydiff == 0
+        and every_author
+        and (tp.squashed == tq.squashed or title >= 97 or bool(evidence_title_note))
+        and not short
+        and (len(p.authors) >= 2 or tp.tokens >= 8)
+        and rules.enabled("exact-core")
+    )
+    garbled = [
+        n for n, state in (("volume", volume), ("issue", issue), ("pages", pages)) if state == WEAK
+    ]
+    if WEAK in (volume, issue, pages):
+        volume, issue, pages = (MISSING if x == WEAK else x for x in (volume, issue, pages))
+        pages_ok = pages in (AGREE, "full")
+        locator = volume == AGREE and pages_ok
     conference = p.venue.conference or q.venue.conference
     one_online_first = online_first(p) != online_first(q)
     exact_locator = locator and issue != DISAGREE
     cochrane = p.cochrane and q.cochrane
 
     long_title = min(len(tp.squashed), len(tq.squashed)) >= 60
-    strong = title >= STRONG_TITLE or (long_title and title >= STRONG_TITLE_LONG)
+    strong = title >= STRONG_TITLE or (long_title and title >= STRONG_TITLE_LONG) or truncated
     good = title >= GOOD_TITLE or contained or via_variant
     clash = has_titles and title < CLASH_TITLE and not contained and not via_variant
     author_ok = authors == AGREE
@@ -167,6 +197,9 @@ def compare(
     evidence["title"] = f"{title:.1f}" + (" contained" if contained else "")
     if via_variant:
         evidence["title"] += " (translation)"
+    evidence["title"] += evidence_title_note
+    if truncated:
+        evidence["title"] += " (cut at a field length)"
     if not has_titles:
         evidence["title"] = MISSING
     if p.kind or q.kind:
@@ -195,6 +228,10 @@ def compare(
     evidence["volume"] = volume
     evidence["issue"] = issue
     evidence["pages"] = pages
+    for name in garbled:
+        evidence[name] = "garbled" + (
+            " (ignored: title, authors and year agree)" if exact_core else ""
+        )
 
     # ---- conflicts: hard ones make the pair distinct, soft ones at best uncertain
     hard: list[str] = []
@@ -224,6 +261,8 @@ def compare(
             hard.append("pages (short item vs online-first)")
     if pages == "near":
         soft.append("pages near")
+    if garbled and not exact_core and not id_method:
+        soft.append("garbled " + "/".join(garbled))
     if venue == "conflict" and not (exact_locator and pages == "full"):
         (soft if id_method else hard).append("journal")
     if authors == DISAGREE:
@@ -445,7 +484,12 @@ def hard_conflict(p: Prepared, q: Prepared) -> str:
         return "issue"
     if p.title.numbers != q.title.numbers and p.title.variants and q.title.variants:
         _, contained, _ = title_similarity(p.title, q.title)
-        if numbers_conflict(p.title, q.title, contained):
+        lost = (
+            digits_lost(p.title, q.title)
+            and p.year == q.year
+            and every_author_agrees(p, q, compare_authors(p, q)[1])
+        )
+        if numbers_conflict(p.title, q.title, contained) and not lost:
             return "title numbers"
     return ""
 

@@ -11,8 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from screener.dedup import rules
 from screener.dedup.blocking import candidate_pairs
-from screener.dedup.compare import Prepared, compare, completeness, hard_conflict
+from screener.dedup.compare import (
+    MAX_DOI_SHARE,
+    Prepared,
+    compare,
+    completeness,
+    hard_conflict,
+)
+from screener.dedup.locators import normalize_identifiers
 from screener.dedup.model import DUPLICATE, UNCERTAIN, DedupRecord, Match
 
 Progress = Callable[[int, int], None]
@@ -40,6 +48,7 @@ def find_matches(records: Sequence[DedupRecord], progress: Progress | None = Non
     if len(set(ids)) != n:
         raise ValueError("record ids must be unique")
     doi_counts = Counter(p.doi for p in prepared if p.doi)
+    forget_container_dois(prepared, doi_counts)
     mark_recurring_titles(prepared)
     pairs = sorted(candidate_pairs(prepared))
     total = n + len(pairs)
@@ -64,20 +73,35 @@ def find_matches(records: Sequence[DedupRecord], progress: Progress | None = Non
     return matches
 
 
+def forget_container_dois(prepared: Iterable[Prepared], counts: Mapping[str, int]) -> None:
+    """A DOI carried by more than `MAX_DOI_SHARE` records names a container (a meeting
+    supplement, an issue, a proceedings volume), not a work: it is neither evidence for
+    nor against a pair, so it is dropped from the comparison (the record keeps it)."""
+    if not rules.enabled("doi-container"):
+        return
+    for p in prepared:
+        if p.doi and counts.get(p.doi, 0) > MAX_DOI_SHARE:
+            p.doi = p.doi_key = ""
+
+
 def mark_recurring_titles(prepared: Sequence[Prepared]) -> None:
     """Flag titles that recur in different volumes or issues (a column such as
     "Gateways to clinical trials", an unlabelled erratum): such titles identify nothing,
     so their records are compared like stock titles ("Editorial")."""
     seen: dict[str, tuple[str, str]] = {}
     recurring: set[str] = set()
+    quality = rules.enabled("locator-quality")
     for p in prepared:
         if not p.volume or p.title.generic:
             continue
+        if quality and (not p.volume_ok or p.supplement):
+            continue  # a garbled or supplement volume tells nothing about recurrence
         key = p.title.squashed
         here = (p.volume, p.issue)
         first = seen.setdefault(key, here)
         other_issue = first[1] and here[1] and first[1] != here[1]
-        if first[0] != here[0] or other_issue:
+        swapped = quality and here[0] == first[1] and here[1] == first[0]
+        if (first[0] != here[0] or other_issue) and not swapped:
             recurring.add(key)
     if recurring:
         for p in prepared:
@@ -207,6 +231,9 @@ def group_matches(
     if records is not None:
         linked = {x for m in auto for x in (m.a, m.b)}
         prepared = {r.id: Prepared(r) for r in records if r.id in linked}
+        if prepared and rules.enabled("doi-container"):
+            counts = Counter(normalize_identifiers(r.doi, "", "")[0] for r in records if r.doi)
+            forget_container_dois(prepared.values(), counts)
     groups = _Groups(prepared)
     rejected: set[tuple[int, int]] = set()
     for (a, b), same in decided.items():

@@ -6,16 +6,23 @@ return "agree" / "disagree" / "missing" (or a finer state) for one field of two 
 
 from __future__ import annotations
 
+import re
+
 from rapidfuzz.distance import Indel
 
+from screener.dedup import rules
 from screener.dedup.authors import AuthorKey, prepare_authors
 from screener.dedup.locators import (
+    MARKED,
+    RANGE,
+    SINGLE,
     PagesInfo,
     doi_work_key,
     normalize_identifiers,
     normalize_issue,
     normalize_volume,
     prepare_pages,
+    volume_well_formed,
 )
 from screener.dedup.model import AGREE, DISAGREE, MISSING, DedupRecord
 from screener.dedup.titles import TitleInfo, prepare_title
@@ -26,6 +33,8 @@ from screener.models import (
     FLAG_RETRACTION_NOTICE,
 )
 
+_NO_DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 MIN_CONTAINED = 20  # characters the shorter title needs for prefix/suffix matching
 
 _ratio = Indel.normalized_similarity
@@ -56,6 +65,8 @@ class Prepared:
         "shifted",
         "recurring",
         "kind",
+        "volume_ok",
+        "supplement",
     )
 
     def __init__(self, record: DedupRecord) -> None:
@@ -77,6 +88,14 @@ class Prepared:
             self.volume = ""  # "2016 (May)": a year in the volume field
         self.issue = normalize_issue(record.issue)
         self.pages: PagesInfo = prepare_pages(record.pages)
+        self.volume_ok = not self.volume or volume_well_formed(record.volume)
+        # a meeting abstract printed in a journal supplement: its volume field often holds
+        # the supplement or issue number instead of the volume
+        self.supplement = (
+            self.venue.supplement
+            or self.issue.startswith("s")
+            or (self.pages.shape == MARKED and self.pages.start != "")
+        )
         self.shifted = not self.volume and bool(self.issue) and bool(self.pages.start)
         self.completeness = completeness(record)
         self.cochrane = "cochrane" in self.venue.folded or self.doi.startswith("10.1002/14651858")
@@ -180,6 +199,40 @@ def title_similarity(p: TitleInfo, q: TitleInfo) -> tuple[float, bool, bool]:
     return best, contained, via_variant
 
 
+def digits_lost(p: TitleInfo, q: TitleInfo) -> bool:
+    """The titles differ only by digits one of them lost ("IL-6 and IL-10" exported as
+    "IL- and IL-10", "[18F]" as "[8F]"): a mangled name, not another numbered part.
+    Changed digits ("Part 1" / "Part 2") are not lost digits."""
+    if not rules.enabled("title-mangled"):
+        return False
+    a, b = p.squashed, q.squashed
+    if a == b or _NO_DIGITS.sub("", a) != _NO_DIGITS.sub("", b):
+        return False
+    da, db = "".join(_DIGIT.findall(a)), "".join(_DIGIT.findall(b))
+    short, long = (da, db) if len(da) < len(db) else (db, da)
+    return len(short) < len(long) and _is_subsequence(short, long)
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def title_cut(p: TitleInfo, q: TitleInfo) -> bool:
+    """The shorter title (already known to be the start of the longer) ends at a field
+    length some databases cut titles to."""
+    if not rules.enabled("title-truncated"):
+        return False
+    short, long = (p, q) if len(p.squashed) <= len(q.squashed) else (q, p)
+    return short.cut and long.squashed.startswith(short.squashed[:-1])
+
+
+def every_author_agrees(p: Prepared, q: Prepared, detail: str) -> bool:
+    """Both author lists name the same people, one for one (initials may be shortened)."""
+    n = len(p.authors)
+    return n > 0 and n == len(q.authors) and detail == f"agree ({n}/{n})"
+
+
 def numbers_conflict(p: TitleInfo, q: TitleInfo, contained: bool) -> bool:
     """Series numbers disagree ("Part 1" vs "Part 2", "I" vs "II")."""
     a, b = p.numbers, q.numbers
@@ -250,6 +303,8 @@ def compare_venues(p: Prepared, q: Prepared) -> str:
         for y in vb.alternatives:
             if venues_compatible(x, y):
                 return AGREE
+    if (va.supplement and vb.conference) or (vb.supplement and va.conference):
+        return "weak"  # a meeting's abstracts in a journal supplement vs the meeting's name
     if va.conference != vb.conference and (va.journal_like or vb.journal_like):
         return "conflict"
     if va.conference and vb.conference:
@@ -293,7 +348,23 @@ def compare_pages(a: PagesInfo, b: PagesInfo) -> str:
         return AGREE  # "2297-2108" vs "2097-2108"
     if _shifted_range(a, b):
         return "near"  # "678-684" vs "676-682": the same article with a typo
+    if rules.enabled("locator-quality") and not _comparable_pages(a, b):
+        return WEAK
     return DISAGREE
+
+
+WEAK = "weak"  # values differ but one is malformed: neither agreement nor a conflict
+
+
+def _comparable_pages(a: PagesInfo, b: PagesInfo) -> bool:
+    """Two page strings that can really disagree: both ranges or plain page numbers, or
+    both letter-and-digits pages ("S27"/"S31"). The end page alone against the full
+    range ("1240" / "1234-1240") is the same locator cut short."""
+    shapes = {a.shape, b.shape}
+    if shapes == {SINGLE, RANGE}:
+        single, full = (a, b) if a.shape == SINGLE else (b, a)
+        return single.start != full.end
+    return shapes <= {SINGLE, RANGE} or shapes == {MARKED}
 
 
 def _shifted_range(a: PagesInfo, b: PagesInfo) -> bool:
@@ -305,13 +376,34 @@ def _shifted_range(a: PagesInfo, b: PagesInfo) -> bool:
 
 
 def locator_states(p: Prepared, q: Prepared) -> tuple[str, str, str]:
-    """Volume, issue and pages evidence (an export's shifted fields are realigned)."""
+    """Volume, issue and pages evidence (an export's shifted fields are realigned).
+
+    A volume disagreement is WEAK, not a conflict, when one volume is malformed ("1)"),
+    the volumes and issues are swapped, or a meeting-supplement record carries a one- or
+    two-digit number below the other's volume (the supplement or issue number)."""
     if (p.shifted or q.shifted) and _shifted_match(p, q):
         return AGREE, AGREE, MISSING
-    return (
-        same_token(p.volume, q.volume),
-        compare_issue(p.issue, q.issue),
-        compare_pages(p.pages, q.pages),
+    volume = same_token(p.volume, q.volume)
+    issue = compare_issue(p.issue, q.issue)
+    if volume == DISAGREE and rules.enabled("locator-quality") and _weak_volume(p, q):
+        volume = WEAK
+        if issue == DISAGREE:
+            issue = WEAK
+    return volume, issue, compare_pages(p.pages, q.pages)
+
+
+def _weak_volume(p: Prepared, q: Prepared) -> bool:
+    if not (p.volume_ok and q.volume_ok):
+        return True
+    if p.volume == q.issue or q.volume == p.issue:
+        return True  # swapped (or the issue number repeated as the volume)
+    return any(
+        x.supplement
+        and len(x.volume) <= 2
+        and x.volume.isdigit()
+        and y.volume.isdigit()
+        and int(x.volume) < int(y.volume)
+        for x, y in ((p, q), (q, p))
     )
 
 

@@ -49,13 +49,32 @@ _PAGE_RANGE = re.compile(
 )
 
 
-class PagesInfo:
-    __slots__ = ("start", "end", "starts")
+# Page shapes: how much a page string can be trusted as a locator.
+RANGE = "range"  # "1234-1240", "221-8", "S12-S14", "e1-e9"
+SINGLE = "single"  # "1234": one page, an article number
+MARKED = "marked"  # "S27", "A12", "e589": letters and digits (supplement, e-locator, fragment)
+GARBLED = "garbled"  # "Suppl-23", "1240-1234", anything else with digits
 
-    def __init__(self, start: str = "", end: str = "", starts: frozenset[str] = frozenset()):
+
+class PagesInfo:
+    __slots__ = ("start", "end", "starts", "shape")
+
+    def __init__(
+        self,
+        start: str = "",
+        end: str = "",
+        starts: frozenset[str] = frozenset(),
+        shape: str = "",
+    ):
         self.start = start  # numeric core of the first page, "" if none
         self.end = end
         self.starts = starts  # numeric cores of every range's first page
+        self.shape = shape  # RANGE / SINGLE / MARKED / GARBLED, "" without pages
+
+    @property
+    def well_formed(self) -> bool:
+        """A page range, or a plain page number: a locator two records can disagree on."""
+        return self.shape in (RANGE, SINGLE)
 
 
 _EMPTY_PAGES = PagesInfo()
@@ -83,7 +102,8 @@ def prepare_pages(value: str) -> PagesInfo:
         month = _MONTHS.get((excel.group(2) or excel.group(3)).lower())
         if month:
             low, high = sorted((int(day), month))
-            return PagesInfo(str(low), str(high) if high != low else "", frozenset([str(low)]))
+            end = str(high) if high != low else ""
+            return PagesInfo(str(low), end, frozenset([str(low)]), RANGE if end else SINGLE)
     text = value.lower().replace("+", ",")
     text = re.sub(r"\babstract\b|\bposter\b|#", " ", text)
     starts: list[str] = []
@@ -105,7 +125,47 @@ def prepare_pages(value: str) -> PagesInfo:
         return _EMPTY_PAGES
     if first_end == first_start:
         first_end = ""
-    return PagesInfo(first_start, first_end, frozenset(starts))
+    return PagesInfo(first_start, first_end, frozenset(starts), page_shape(value))
+
+
+_RANGE_SHAPE = re.compile(
+    r"^([a-z]{0,2})(\d+)[a-z]?\s*(?:-+|–|—)\s*([a-z]{0,2})(\d+)[a-z]?(?:\s*[;,].*)?$"
+)
+_SINGLE_SHAPE = re.compile(r"^\d+$")
+_MARKED_SHAPE = re.compile(r"^[a-z]{1,2}\d+[a-z]?$")
+
+
+def page_shape(value: str) -> str:
+    """RANGE, SINGLE, MARKED or GARBLED (see the constants) for a non-empty page string.
+
+    A range whose end is below its start ("1240-1234") or whose prefixes differ
+    ("S12-A14") is garbled; a supplement marker ("Suppl-23", "Suppl 2") is garbled."""
+    text = re.sub(r"^pp?(?:\.\s*|\s+)(?=\d)", "", value.strip().lower())
+    if _SUPPLEMENT.search(text) and not re.match(r"^s\d", text):
+        return GARBLED
+    match = _RANGE_SHAPE.match(text)
+    if match:
+        start, end = match.group(2), match.group(4)
+        if len(end) < len(start):  # "221-8"
+            end = start[: len(start) - len(end)] + end
+        same_prefix = match.group(3) in ("", match.group(1))
+        return RANGE if same_prefix and int(end) >= int(start) else GARBLED
+    if _SINGLE_SHAPE.match(text):
+        return SINGLE
+    if _MARKED_SHAPE.match(text):
+        return MARKED
+    return GARBLED
+
+
+_PLAIN_VOLUME = re.compile(
+    r"^\d{1,4}[a-z]?(?:\s*\([^()]*\))?(?:\s*(?:suppl\w*|pt|part)\.?\s*\w*)?$"
+)
+
+
+def volume_well_formed(value: str) -> bool:
+    """Whether a volume field holds a plausible volume ("63", "30a", "20 (5 Suppl 1)"),
+    not a cut or shifted value ("1)", "(3)", "63 1-2") or free text."""
+    return bool(_PLAIN_VOLUME.match(value.strip().lower()))
 
 
 _DOI_LENIENT = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)?(10\.\d+/\S+)$", re.I)

@@ -307,6 +307,7 @@ class TitleInfo:
         "tokens",
         "generic",
         "stock",
+        "cut",
     )
 
     def __init__(self) -> None:
@@ -320,6 +321,7 @@ class TitleInfo:
         self.tokens = 0
         self.generic = True  # too short to identify a work, or a stock title
         self.stock = False  # a stock title ("Editorial", "Book review", the journal name)
+        self.cut = False  # ends at a field length databases cut titles to (see FIELD_LENGTHS)
 
 
 def title_numbers(folded: str) -> tuple[int, ...]:
@@ -359,11 +361,18 @@ def _kind_of(text: str) -> str:
     return ""
 
 
+# Lengths at which exporting databases cut long titles (field sizes of common exports).
+FIELD_LENGTHS = frozenset([100, 120, 128, 150, 200, 250, 254, 255, 256])
+
+
 def prepare_title(raw: str, journal_folded: str = "") -> TitleInfo:
     """Clean a title, find its notice type, its translations and its series numbers."""
     info = TitleInfo()
     if not raw:
         return info
+    length = len(raw.rstrip())
+    # a cut may leave a trailing space that the export then trimmed
+    info.cut = length in FIELD_LENGTHS or (length + 1 in FIELD_LENGTHS and raw[-1:] != ".")
     text = raw
     if "<" in text:
         text = _ORIGINAL_MARK.sub(" <ORIGINAL> ", text)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+from screener.dedup import rules
+from screener.dedup.journals import spelling_prefixes, title_variants, word_variants
 from screener.dedup.text import clean_markup, fold
 
 _VENUE_STOP = frozenset(
@@ -79,13 +81,22 @@ _JOURNAL_WORDS = frozenset(
 
 
 class VenueInfo:
-    __slots__ = ("alternatives", "conference", "journal_like", "folded")
+    __slots__ = ("alternatives", "conference", "journal_like", "folded", "supplement")
 
     def __init__(self) -> None:
         self.alternatives: tuple[tuple[str, ...], ...] = ()
         self.conference = False
         self.journal_like = False
         self.folded = ""
+        self.supplement = False  # a meeting's abstracts printed in this journal
+
+
+# Embase names a meeting abstract's journal "<Journal>. Conference: <meeting>": the
+# abstract is published in the journal (a supplement), so the journal is the venue.
+_MEETING_SUFFIX = re.compile(
+    r"^(?P<journal>.+?)\s*[.;,]\s*(?:conference|congress|meeting|symposium)\s*:.*$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 _VENUE_BOILERPLATE = frozenset(
@@ -95,11 +106,33 @@ _VENUE_BOILERPLATE = frozenset(
 
 def _venue_tokens(text: str) -> tuple[str, ...]:
     toks = fold(text).split()
-    return tuple(
+    kept = tuple(
         t
         for t in toks
         if t not in _VENUE_STOP and t not in _VENUE_BOILERPLATE and not _ORDINAL.match(t)
     )
+    if not rules.enabled("journal-normal"):
+        return kept
+    return tuple(_standard_word(t) for t in kept)
+
+
+@lru_cache(maxsize=65536)
+def _standard_word(token: str) -> str:
+    """One spelling of a journal word (the table in `screener.dedup.journals`)."""
+    token = word_variants().get(token, token)
+    for variant, standard in spelling_prefixes():
+        if token.startswith(variant):
+            return standard + token[len(variant) :]
+    return token
+
+
+@cache
+def _other_names() -> dict[tuple[str, ...], tuple[str, ...]]:
+    names: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for a, b in title_variants():
+        ta, tb = _venue_tokens(a), _venue_tokens(b)
+        names[ta], names[tb] = tb, ta
+    return names
 
 
 @lru_cache(maxsize=65536)
@@ -109,6 +142,11 @@ def prepare_venue(journal: str, entry_type: str = "") -> VenueInfo:
         info.conference = entry_type in ("inproceedings", "conference", "proceedings")
         return info
     text = clean_markup(journal)
+    if rules.enabled("journal-normal"):
+        meeting = _MEETING_SUFFIX.match(text)
+        if meeting:
+            text = meeting.group("journal")
+            info.supplement = True
     info.folded = fold(text)
     alternatives: list[tuple[str, ...]] = []
     pieces = text.split("=")
@@ -120,8 +158,8 @@ def prepare_venue(journal: str, entry_type: str = "") -> VenueInfo:
         full = _venue_tokens(stripped)
         if full:
             alternatives.append(full)
-        if ":" in stripped or " - " in stripped:
-            for sub in re.split(r":| - ", stripped):
+        if ":" in stripped or " - " in stripped or ";" in stripped:
+            for sub in re.split(r":| - |;", stripped):
                 toks = _venue_tokens(sub)
                 if toks and toks not in alternatives:
                     alternatives.append(toks)
@@ -131,6 +169,11 @@ def prepare_venue(journal: str, entry_type: str = "") -> VenueInfo:
             toks = _venue_tokens(tail)
             if tail and len(toks) >= 2 and toks not in alternatives:
                 alternatives.append(toks)
+    if rules.enabled("journal-normal"):
+        for toks in list(alternatives):
+            other = _other_names().get(toks)
+            if other and other not in alternatives:
+                alternatives.append(other)
     info.alternatives = tuple(alternatives)
     words = set(info.folded.split())
     info.conference = bool(words & _CONFERENCE_WORDS) and not (
