@@ -133,29 +133,46 @@ def review_cmd(who: str, plain: bool, db_path: Path | None) -> None:
         run_dedup_review(resolve_db(db_path), who)
         return
     with open_store(db_path) as store:
-        pending = dedup_flow.pending_pairs(store)
-        if not pending:
+        queue = dedup_flow.review_queue(store)
+        if not queue:
             click.echo("No uncertain pairs wait for a decision.")
             return
-        for number, pair in enumerate(pending, start=1):
+        decided: set[tuple[int, int]] = set()
+        for number, item in enumerate(queue, start=1):
+            pair = item.pair
+            if (pair.a, pair.b) in decided:
+                continue
+            near = "; near-identical: title, authors, year the same" if item.near_identical else ""
             click.echo(
-                f"\nPair {number} of {len(pending)}: records {pair.a} and {pair.b} "
-                f"({pair.method}, score {pair.score:.2f})"
+                f"\nPair {number} of {len(queue)}: records {pair.a} and {pair.b} "
+                f"({clean_line(pair.method)}, score {pair.score:.2f}{near})"
             )
-            _show_pair(store, pair)
+            _show_pair(item.a, item.b, pair)
+            block = [
+                i.pair for i in queue if i.near_identical and (i.pair.a, i.pair.b) not in decided
+            ]
+            choices = ["y", "n", "s", "q"] + (["a"] if item.near_identical else [])
+            hint = f" / [a]ll {len(block)} near-identical" if item.near_identical else ""
             answer = click.prompt(
-                "Same work? [y]es / [n]o / [s]kip / [q]uit",
-                type=click.Choice(["y", "n", "s", "q"]),
+                f"Same work? [y]es / [n]o / [s]kip / [q]uit{hint}",
+                type=click.Choice(choices),
                 show_choices=False,
             )
             if answer == "q":
                 break
+            if answer == "a":
+                if click.confirm(f"Link all {len(block)} near-identical pairs as duplicates?"):
+                    pairs = [(p.a, p.b) for p in block]
+                    dedup_flow.decide_pairs(store, pairs, True, who)
+                    decided.update(pairs)
+                    click.echo(f"Linked {len(pairs)} pairs.")
+                continue
             if answer != "s":
                 dedup_flow.decide_pair(store, pair.a, pair.b, answer == "y", who)
+                decided.add((pair.a, pair.b))
 
 
-def _show_pair(store, pair) -> None:
-    left, right = store.get_record(pair.a), store.get_record(pair.b)
+def _show_pair(left, right, pair) -> None:
     # Titles in full: the difference that matters is often at the end.
     click.echo(f"  {pair.a}: {clean_line(left.title)}\n  {pair.b}: {clean_line(right.title)}")
     rows = []

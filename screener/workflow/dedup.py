@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from screener.dedup import DUPLICATE, DedupRecord, Match, find_matches, group_matches
 from screener.errors import NotFoundError, ScreenerError
+from screener.models import Record
 from screener.store import Store
 from screener.store.dedup import Link, Pair
 
@@ -157,6 +158,55 @@ def stats(store: Store) -> dict:
 def pending_pairs(store: Store) -> list[Pair]:
     """Uncertain pairs no one has decided yet, most similar first."""
     return store.pairs(verdict="uncertain", undecided=True)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A pending pair with both records, for a person to judge."""
+
+    pair: Pair
+    a: Record
+    b: Record
+    near_identical: bool
+
+
+def near_identical(a: Record, b: Record) -> bool:
+    """Title, every author and year the same (ignoring case, spacing, punctuation and
+    initials' dots): pairs a person can confirm as a block after one look."""
+    if not a.title or not b.title or not a.authors or a.year != b.year:
+        return False
+    if _folded(a.title) != _folded(b.title) or len(a.authors) != len(b.authors):
+        return False
+    return all(_folded(x) == _folded(y) for x, y in zip(a.authors, b.authors, strict=True))
+
+
+def _folded(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def review_queue(store: Store) -> list[ReviewItem]:
+    """Undecided uncertain pairs, the most likely duplicates first: near-identical pairs
+    (title, authors, year the same) before the rest, each part by score."""
+    items = []
+    for pair in pending_pairs(store):
+        a, b = store.get_record(pair.a), store.get_record(pair.b)
+        items.append(ReviewItem(pair, a, b, near_identical(a, b)))
+    items.sort(key=lambda item: (not item.near_identical, -item.pair.score, item.pair.a))
+    return items
+
+
+def decide_pairs(store: Store, pairs: list[tuple[int, int]], same: bool, who: str) -> DedupReport:
+    """One person's verdict on several pairs at once: stored together, relinked once."""
+    if not who.strip():
+        raise ScreenerError("say who decides: --as NAME.")
+    with store.transaction():
+        for a, b in pairs:
+            if a == b:
+                raise ScreenerError("a record cannot be a duplicate of itself.")
+            store.get_record(a)
+            store.get_record(b)
+            store.decide_pair(a, b, "confirmed" if same else "rejected", who)
+        return relink(store)
 
 
 def decide_pair(store: Store, a: int, b: int, same: bool, who: str) -> DedupReport:
