@@ -157,10 +157,11 @@ def test_processes_opening_one_new_review_at_once_all_succeed(tmp_path):
 
 def test_a_lock_held_too_long_names_the_running_search_holding_it(tmp_path):
     path = make_review(tmp_path / "review.sqlite")
+    searcher = subprocess.Popen(["sleep", "60"])  # stands in for a running `search run`
     with Store(path) as store:
         store.conn.execute(
             "UPDATE runs SET status = 'running', kind = 'search', pid = ?, host = ?",
-            (os.getpid(), socket.gethostname()),
+            (searcher.pid, socket.gethostname()),
         )
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -172,8 +173,10 @@ def test_a_lock_held_too_long_names_the_running_search_holding_it(tmp_path):
     finally:
         holder.rollback()
         holder.close()
+        searcher.kill()
+        searcher.wait()
     message = str(caught.value)
-    assert "busy" in message and f"pid {os.getpid()}" in message, message
+    assert "busy: search run 1" in message and f"pid {searcher.pid} on host" in message
     assert "more than 0.05 s" in message and "\n" not in message
 
 

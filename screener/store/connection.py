@@ -201,8 +201,12 @@ def lock_holder(path: Path) -> str | None:
         return None
     finally:
         conn.close()
-    here = socket.gethostname()
-    holders = [_describe_run(*row) for row in rows if row[4] != here or _alive(row[3])]
+    here, me = socket.gethostname(), os.getpid()
+    holders = [
+        _describe_run(*row)
+        for row in rows
+        if row[4] != here or (row[3] != me and _alive(row[3]))  # not our own run
+    ]
     return "; ".join(holders) or None
 
 
