@@ -115,7 +115,7 @@ def test_csv_with_only_a_header(tmp_path):
 
 
 def test_formats_constant():
-    assert FORMATS == ("ris", "nbib", "bibtex", "csv")
+    assert FORMATS == ("ris", "nbib", "pubmed-xml", "bibtex", "csv")
 
 
 @pytest.mark.parametrize(

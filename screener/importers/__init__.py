@@ -1,4 +1,5 @@
-"""File importers: read an export file (RIS, MEDLINE/.nbib, BibTeX, CSV) into `Record`s.
+"""File importers: read an export file (RIS, MEDLINE/.nbib, PubMed XML, BibTeX, CSV) into
+`Record`s.
 
 `read_file(path, database)` returns an `ImportResult`: the records, and the `Problem`s of
 entries that could not be read (never raised: the caller decides whether to import the
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from screener.errors import ImportFileError
-from screener.importers import bibtex, csvfile, medline, ris
+from screener.importers import bibtex, csvfile, medline, pubmedxml, ris
 from screener.importers.common import Draft, finish
 from screener.importers.sniff import (
     FORMATS,
@@ -33,12 +34,14 @@ __all__ = ["FORMATS", "FieldWarning", "ImportResult", "Problem", "detect_format"
 _READERS: dict[str, Callable[[TextFile], Iterator[Draft]]] = {
     "ris": ris.read,
     "nbib": medline.read,
+    "pubmed-xml": pubmedxml.read,
     "bibtex": bibtex.read,
     "csv": csvfile.read,
 }
 _ENTRY_HINTS = {
     "ris": "no line starts with 'TY  - '",
     "nbib": "no line starts with 'PMID- ' or another MEDLINE tag",
+    "pubmed-xml": "no <PubmedArticle> element",
     "bibtex": "no '@article{...}'-style entry",
     "csv": "a header line but no data rows",
 }

@@ -12,8 +12,14 @@ from pathlib import Path
 
 from screener.errors import ImportFileError
 
-FORMATS = ("ris", "nbib", "bibtex", "csv")
-NAMES = {"ris": "RIS", "nbib": "MEDLINE/.nbib", "bibtex": "BibTeX", "csv": "CSV"}
+FORMATS = ("ris", "nbib", "pubmed-xml", "bibtex", "csv")
+NAMES = {
+    "ris": "RIS",
+    "nbib": "MEDLINE/.nbib",
+    "pubmed-xml": "PubMed XML",
+    "bibtex": "BibTeX",
+    "csv": "CSV",
+}
 EXTENSIONS = {
     ".ris": "ris",
     ".nbib": "nbib",
@@ -23,7 +29,8 @@ EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
 }
-WHAT_TO_EXPORT = "export the records as RIS, MEDLINE (.nbib), BibTeX or CSV"
+WHAT_TO_EXPORT = "export the records as RIS, MEDLINE (.nbib), PubMed XML, BibTeX or CSV"
+_PUBMED_XML = re.compile(r"<(?:PubmedArticleSet|PubmedArticle|PubmedBookArticle)[\s>]")
 
 _RIS_TY = re.compile(r"^TY {1,2}-", re.MULTILINE)
 _RIS_ER = re.compile(r"^ER {1,2}-", re.MULTILINE)
@@ -60,6 +67,8 @@ def sniff(text: str) -> tuple[str, str]:
         return "ris", "RIS"
     if _MEDLINE_PMID.search(text):
         return "nbib", "MEDLINE/.nbib"
+    if first.startswith("<") and _PUBMED_XML.search(text):
+        return "pubmed-xml", "PubMed XML"
     if first.startswith("@") or _BIBTEX_ENTRY.search(text):
         return "bibtex", "BibTeX"
     unsupported = _unsupported(text, first)
@@ -74,8 +83,6 @@ def _unsupported(text: str, first: str) -> str:
     if first.startswith("<"):
         if "<html" in first or "<!doctype html" in first:
             return "an HTML page (perhaps an error or login page saved instead of the export)"
-        if "pubmedarticleset" in text[:4000].lower():
-            return "PubMed XML"
         if "<records>" in text[:4000].lower() or "<xml>" in first:
             return "EndNote XML"
         return "an XML file"
