@@ -106,9 +106,14 @@ MONTHS = {
 def resolve(value: str, macros: dict[str, str]) -> str:
     """A raw BibTeX value as text: `{...}`/`"..."` parts unwrapped, macros expanded,
     parts joined by `#` concatenated. Unknown macro names are kept as written."""
-    parts = _concatenated(value.strip())
+    value = value.strip()
+    if "#" not in value:  # the common case, without walking the value
+        if len(value) >= 2 and (value[0], value[-1]) in (("{", "}"), ('"', '"')):
+            return value[1:-1]
+        return macros.get(value.lower(), value)
+    parts = _concatenated(value)
     if parts is None:
-        return value.strip()
+        return value
     out = []
     for part in parts:
         if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
