@@ -15,8 +15,10 @@ from typing import Any
 import click
 
 from screener import workflow
+from screener.cli.output import remember_review_db, write_text
 from screener.errors import ScreenerError
 from screener.store import Store
+from screener.textsafe import safe_for_terminal
 
 DEFAULT_DB = Path("db") / "review.sqlite"
 
@@ -52,6 +54,7 @@ def open_store(db_path: Path | None, create: bool = False) -> Store:
             f"{path}: no review here; check --db / SCREENER_DB, or start one with "
             "`screener search run` or `screener import`."
         )
+    remember_review_db(path)
     return Store(path)
 
 
@@ -63,7 +66,7 @@ def handle_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except ScreenerError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(safe_for_terminal(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("Stopped.", err=True)
             sys.exit(130)
@@ -142,31 +145,7 @@ def follow(events: Iterable, finished: list) -> None:
             bar.__exit__(None, None, None)
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write a file whole or not at all: a temporary file renamed into place."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ScreenerError(f"{path}: cannot write it ({exc.strerror or exc}).") from None
-
-
-def output_option(func: Callable) -> Callable:
-    """`-o/--output FILE`: write there instead of stdout."""
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write to this file instead of stdout.",
-    )(func)
-
-
-def emit(text: str, output: Path | None, what: str = "") -> None:
-    """Print `text`, or write it whole to `output` and say so on stderr."""
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    write_output(output, text)
-    click.echo(f"Wrote {what + ' to ' if what else ''}{output}.", err=True)
+def write_output(path: Path, text: str, force: bool = False) -> None:
+    """Write a file whole or not at all, never over the review or an existing file
+    unless `force` (see `screener.cli.output`)."""
+    write_text(path, text, force)

@@ -232,11 +232,12 @@ def undo_cmd(record: int, who: str, db_path: Path | None) -> None:
 
 @dedup.command("export-groups")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @db_option
 @handle_errors
-def export_groups_cmd(file: Path, db_path: Path | None) -> None:
+def export_groups_cmd(file: Path, force: bool, db_path: Path | None) -> None:
     """Write the groups as CSV (column merged_ids, source ids joined by ';')."""
     with open_store(db_path) as store:
         text = dedup_flow.export_groups_csv(store)
-    write_output(file, text)
+    write_output(file, text, force)
     click.echo(f"Wrote {text.count(chr(10)) - 1} group(s) to {file}.")

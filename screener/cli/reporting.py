@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from screener.cli.common import db_option, emit, handle_errors, open_store, output_option
+from screener.cli.common import db_option, handle_errors, open_store
+from screener.cli.output import Output, emit, output_option
 from screener.prisma import to_markdown, to_prisma_csv, to_prisma_json, to_svg, to_text
 from screener.queries import parse_cli_date
 from screener.screening import STAGES
@@ -41,7 +42,7 @@ FORMATS = ("text", "json", "csv", "markdown", "svg")
 @handle_errors
 def prisma(
     fmt: str,
-    output: Path | None,
+    output: Output,
     as_of: str | None,
     template: Path | None,
     update: bool,
@@ -105,7 +106,7 @@ def export(
     status: str,
     viewer: str,
     excluded_full_text: bool,
-    output: Path | None,
+    output: Output,
     db_path: Path | None,
 ) -> None:
     """Export records with their screening status as RIS, BibTeX or CSV."""
@@ -142,7 +143,7 @@ def _printable(value):
 @output_option
 @db_option
 @handle_errors
-def search_report(fmt: str, as_json: bool, output: Path | None, db_path: Path | None) -> None:
+def search_report(fmt: str, as_json: bool, output: Output, db_path: Path | None) -> None:
     """PRISMA-S search report: every source, query as run, limits, dates, counts."""
     with open_store(db_path) as store:
         report = exporting.search_report(store)

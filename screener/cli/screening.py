@@ -10,16 +10,15 @@ import click
 
 from screener.cli.common import (
     db_option,
-    emit,
     handle_errors,
     json_option,
     open_store,
-    output_option,
     print_json,
     resolve_db,
     table,
     warn,
 )
+from screener.cli.output import Output, emit, output_option
 from screener.errors import ScreenerError
 from screener.screening import DECISIONS, STAGES, ReviewSettings
 from screener.workflow import screening as flow
@@ -309,7 +308,7 @@ def decisions() -> None:
 @output_option
 @db_option
 @handle_errors
-def export_cmd(viewer: str, stage: str | None, output: Path | None, db_path: Path | None) -> None:
+def export_cmd(viewer: str, stage: str | None, output: Output, db_path: Path | None) -> None:
     """Decisions as CSV: record_id, doi, pmid, title, reviewer, stage, decision, reason,
     note, time."""
     with open_store(db_path) as store:

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from screener.models import Record
 from screener.store import Store
 from screener.tui import render
-from screener.workflow.screening import merged
+from screener.workflow.screening import group_record
 
 
 class RecordPanel(VerticalScroll, can_focus=False):
@@ -88,8 +88,4 @@ def record_of(store: Store, record_id: int) -> tuple[Record, int]:
 
     For the resolve screen, whose adjudicator may have no reviewer queue.
     """
-    members = store.group_members(record_id)
-    record = store.get_record(record_id)
-    if len(members) > 1:
-        record = merged(record, [store.get_record(m) for m in members[1:]])
-    return record, len(members)
+    return group_record(store, record_id)

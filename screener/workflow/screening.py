@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from screener.dedup import DedupRecord, merge_fields
 from screener.errors import ImportFileError, NotFoundError, ScreenerError
+from screener.merging import merge_group
 from screener.models import Record
 from screener.screening import (
     STAGES,
@@ -205,12 +205,7 @@ class ReviewerQueue:
         )
 
     def merged_record(self, record_id: int) -> Record:
-        members = self.store.group_members(record_id)
-        record = self.store.get_record(record_id)
-        if len(members) == 1:
-            return record
-        others = [self.store.get_record(m) for m in members[1:]]
-        return merged(record, others)
+        return group_record(self.store, record_id)[0]
 
     def decide(self, record_id: int, decision: str, reason: str = "", note: str = "") -> Vote:
         """Validate and commit one decision at once; remembered for undo."""
@@ -287,34 +282,13 @@ def attach_fulltext(store: Store, record_id: int, location: str, who: str) -> st
     return location
 
 
-def merged(canonical: Record, others: Sequence[Record]) -> Record:
-    """The canonical record with the best fields of its group (dedup.merge_fields)."""
-    group = [canonical, *others]
-    best = merge_fields([_dedup_view(i, r) for i, r in enumerate(group)])
-    changes = {k: v for k, v in best.items() if k in Record.__dataclass_fields__ and v}
-    flags = tuple(dict.fromkeys(f for r in group for f in r.flags))
-    return canonical.with_changes(**changes, flags=flags)
-
-
-def _dedup_view(index: int, record: Record) -> DedupRecord:
-    return DedupRecord(
-        index,
-        record.title,
-        record.authors,
-        record.year,
-        record.journal,
-        record.volume,
-        record.issue,
-        record.pages,
-        record.doi,
-        record.pmid,
-        record.pmcid,
-        record.entry_type,
-        record.abstract,
-        record.publication_types,
-        record.flags,
-        record.source,
-    )
+def group_record(store: Store, record_id: int) -> tuple[Record, int]:
+    """The record merged with its duplicate group (as everyone sees it), and the group size."""
+    members = store.group_members(record_id)
+    record = store.get_record(record_id)
+    if len(members) == 1:
+        return record, 1
+    return merge_group(record, [store.get_record(m) for m in members[1:]]), len(members)
 
 
 # ---- conflicts and resolutions ----------------------------------------------------------
