@@ -30,6 +30,7 @@ from screener.tui.keys import SCREEN_KEYS
 from screener.tui.resolving import ResolveScreen
 from screener.tui.screening import ScreeningScreen
 from screener.workflow import screening as flow
+from screener.workflow.saving import wait_for_saves
 from tests.conftest import ROOT
 
 TA, FT = "title-abstract", "full-text"
@@ -120,7 +121,9 @@ async def ready(pilot) -> None:
 def decisions(
     path: Path, reviewer: str | None = None, stage: str = TA
 ) -> dict[int, tuple[str, str, str]]:
-    """Read through a second connection: what is committed, not what the app holds."""
+    """Read through a second connection: what is committed, not what the app holds
+    (once the screen's save thread has stored what the keys queued)."""
+    assert wait_for_saves()
     with Store(path) as other:
         return {
             row["record_id"]: (row["decision"], row["reason"], row["note"])
@@ -321,6 +324,7 @@ def test_full_text_r_f_o_and_a_required_reason(tmp_path, monkeypatch):
             await pilot.press("o")  # nothing attached yet
             assert opened == [] and "press f" in app.notices[-1][1]
             await pilot.press("f", *str(pdf), "enter")
+            assert wait_for_saves()
             with Store(path) as other:
                 assert other.fulltext(1) == str(pdf)
             assert str(pdf) in widget_text(app)
@@ -638,3 +642,111 @@ def test_the_core_does_not_import_textual():
     code += "print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# ---- trust: notes kept on undo, saving off the UI thread, crashes exit non-zero ---------
+
+
+def test_undo_keeps_the_note_for_the_next_decision(review):
+    async def go():
+        app = make_app(review, "ann")
+        async with app.run_test(notifications=True) as pilot:
+            await ready(pilot)
+            await pilot.press("n", *"dose unclear", "enter", "i")
+            assert decisions(review, "ann") == {1: ("include", "", "dose unclear")}
+            await pilot.press("u")
+            assert decisions(review, "ann") == {}
+            assert "note is kept" in app.notices[-1][1]
+            assert "dose unclear" in widget_text(app)
+            await pilot.press("m")
+            assert decisions(review, "ann") == {1: ("maybe", "", "dose unclear")}
+
+    run(go())
+
+
+def test_a_locked_review_never_freezes_a_keypress(review):
+    import sqlite3
+    import time
+
+    async def go():
+        app = make_app(review, "ann")
+        async with app.run_test(notifications=True) as pilot:
+            await ready(pilot)
+            blocker = sqlite3.connect(review, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")  # an import holding the write lock
+            try:
+                started = time.monotonic()
+                await pilot.press("i", "e", "1", "i")
+                assert time.monotonic() - started < 5
+                assert app.screen.view.record_id == 4  # moved on at once
+                assert "saving…" in widget_text(app)
+                with Store(review) as other:
+                    assert list(other.decision_rows(TA, "ann")) == []
+            finally:
+                blocker.execute("COMMIT")
+                blocker.close()
+            assert decisions(review, "ann") == {
+                1: ("include", "", ""),
+                2: ("exclude", "Wrong population", ""),
+                3: ("include", "", ""),
+            }
+            await pilot.pause()
+            assert "saving…" not in widget_text(app)
+
+    run(go())
+
+
+def test_quit_waits_for_decisions_still_saving(review):
+    import sqlite3
+
+    async def go():
+        app = make_app(review, "ann")
+        async with app.run_test() as pilot:
+            await ready(pilot)
+            blocker = sqlite3.connect(review, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+            await pilot.press("i", "q")
+            await pilot.pause()
+            assert app.return_code is None and "Saving 1 decision" in app.notices[-1][1]
+            blocker.execute("COMMIT")
+            blocker.close()
+            for _ in range(50):
+                await pilot.pause(0.05)
+                if app.return_code is not None:
+                    break
+            assert app.return_code == 0
+        assert decisions(review, "ann") == {1: ("include", "", "")}
+
+    run(go())
+
+
+CRASHING_SCREEN = """
+import sys
+from screener.cli import run
+import screener.tui.screening as screening
+
+def broken(self, *args, **kwargs):
+    raise RuntimeError("boom \\x1b]0;owned\\x07")
+
+screening.ScreeningScreen.show = broken
+sys.argv = ["screener", "screen", "--reviewer", "ann", "--db", sys.argv[1]]
+run()
+"""
+
+
+def test_a_crash_in_the_screen_exits_non_zero_with_one_line(review):
+    result = subprocess.run(
+        [sys.executable, "-c", CRASHING_SCREEN, str(review)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"TERM": "dumb", "PATH": "/usr/bin:/bin", "COLUMNS": "80", "LINES": "24"},
+    )
+    assert result.returncode == 70, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    # The terminal is given back first (Textual's own reset sequences), then one line.
+    assert lines[-1].endswith(
+        "Error: internal error (RuntimeError: boom ); please report it with the command you ran."
+    )
+    assert "Traceback" not in result.stderr and "owned" not in result.stderr

@@ -15,6 +15,7 @@ from screener.cli.reporting import export, prisma, search_report
 from screener.cli.screening import agreement, conflicts, decisions, resolve, review, screen
 from screener.cli.search import search
 from screener.errors import ScreenerError
+from screener.textsafe import clean_line, safe_for_terminal
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +44,8 @@ def run() -> None:
         code = main.main(standalone_mode=False)
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "screener"
-        click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+        message = safe_for_terminal(exc.format_message())
+        click.echo(f"Error: {message} (see '{where} --help')", err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
@@ -55,8 +57,9 @@ def run() -> None:
         click.echo("Error: stopped (no more input).", err=True)
         sys.exit(1)
     except Exception as exc:  # a bug: still one line, with what to do about it
+        what = safe_for_terminal(clean_line(str(exc)))
         click.echo(
-            f"Error: internal error ({type(exc).__name__}: {exc}); please report it with the "
+            f"Error: internal error ({type(exc).__name__}: {what}); please report it with the "
             "command you ran.",
             err=True,
         )

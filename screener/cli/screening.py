@@ -4,6 +4,7 @@ decisions import/export."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import click
@@ -186,7 +187,12 @@ def screen(reviewer: str, stage: str, resolve_mode: bool, db_path: Path | None) 
     path = resolve_db(db_path)
     if not path.exists():
         raise ScreenerError(f"{path}: no review here yet; run a search or an import first.")
-    make_app(path, reviewer, stage, resolve=resolve_mode).run()
+    app = make_app(path, reviewer, stage, resolve=resolve_mode)
+    app.run()
+    if app.failure is not None:  # one line, as every other command: see screener.cli.run
+        raise app.failure
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 @click.command()

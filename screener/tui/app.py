@@ -35,6 +35,19 @@ class ScreenerApp(NoticesMixin, App):
         self.stage = stage
         self.resolve_mode = resolve
         self.notices = []
+        self.failure: BaseException | None = None
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's own handler prints a traceback with local variables (which may hold
+        # review text) and the process then exits 0. Keep the error instead, so the CLI
+        # reports it as one line with a non-zero exit; Pilot tests still see it re-raised.
+        self.failure = error
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self.bell()
+        self._close_messages_no_wait()
 
     def get_default_screen(self) -> Screen:
         if self.resolve_mode:

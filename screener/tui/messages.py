@@ -55,3 +55,11 @@ class FulltextOpened(Message):
     location: str
     how: str = ""
     error: str = ""
+
+
+@dataclass
+class SavesChanged(Message):
+    """How many decisions still wait to be stored, and why the oldest is late."""
+
+    pending: int
+    error: str = ""

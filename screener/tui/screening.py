@@ -1,9 +1,11 @@
 """The screening screen: one record at a time, the reviewer's own vote, keys to decide.
 
 Blinding: the screen only ever holds the reviewer's `ReviewerQueue`, which loads their
-own votes and nothing of anyone else's. Every decision is committed by `queue.decide`
-before the screen moves on. The queue is opened in a worker thread (a review may hold
-100,000 records), and so is a search; everything else is quick and runs on the UI thread.
+own votes and nothing of anyone else's. Every decision is committed, one transaction each,
+in keypress order by a `SaveQueue` on a thread of its own, so a review locked by an import
+never freezes a keypress: the top bar says "saving…" while any wait, and quitting waits for
+them. The queue is opened in a worker thread (a review may hold 100,000 records), and so
+is a search; everything else is quick and runs on the UI thread.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from screener.tui.keys import HINTS, SCREEN_KEYS, SCROLL_BINDINGS, for_stage
 from screener.tui.messages import (
     LoadFailed,
     QueueLoaded,
+    SavesChanged,
     TermsLoaded,
 )
 from screener.tui.notices import FAILURES
 from screener.tui.terms import terms_from_searches
 from screener.tui.widgets import KeyHints, RecordPanel
+from screener.workflow.saving import SaveQueue, SaveState
 from screener.workflow.screening import RecordView, ReviewerQueue
 
 FULL_TEXT_ONLY = {"decide('not-retrieved')", "attach", "open_fulltext"}
@@ -76,6 +80,9 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         self._counts_due = False
         self._counts_stale = True  # the counts change on a decision or an undo only
         self._quit_warned = False
+        self.saves: SaveQueue | None = None
+        self.save_state = SaveState(0)
+        self._quit_when_saved = False
 
     # ---- layout and loading ------------------------------------------------------------
 
@@ -92,6 +99,8 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         self.load_queue()
 
     def on_unmount(self) -> None:
+        if self.saves is not None:
+            self.saves.close(timeout=120)  # the app is going: store what waits first
         if self.queue is not None:
             self.queue.store.close()
 
@@ -110,6 +119,11 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self.queue = message.queue
+        self.saves = SaveQueue(
+            lambda: Store(self.db_path),
+            lambda state: self.post_message(SavesChanged(state.pending, state.error)),
+        )
+        self.queue.writer = self.saves.submit
         settings = self.queue.settings
         self.include_terms, self.exclude_terms = settings.include_terms, settings.exclude_terms
         if not (self.include_terms or self.exclude_terms):
@@ -119,6 +133,21 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
             self.refresh_status()
             return
         self.show(message.index)
+
+    def on_saves_changed(self, message: SavesChanged) -> None:
+        late = message.error and not self.save_state.error
+        self.save_state = SaveState(message.pending, message.error if message.pending else "")
+        if late:
+            self.app.notify(
+                f"Your decision is not stored yet: {message.error}. Keep going; it is kept "
+                "and saved in order.",
+                severity="warning",
+                markup=False,
+                timeout=8,
+            )
+        self.query_one("#topbar", Static).update(self._topbar_text())
+        if self._quit_when_saved and not message.pending:
+            self.app.exit()
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one(RecordPanel).message(message.error, style="bold red")
@@ -190,6 +219,9 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         if self.queue is not None and self.view is not None:
             text.append(f" · record {self.index + 1:,} of {len(self.queue):,}", style="bold")
             text.append(f" · #{self.view.record_id}")
+        if self.save_state.pending:
+            style = "bold yellow" if self.save_state.error else "dim"
+            text.append(f" · saving… ({self.save_state.pending})", style=style)
         return text
 
     def position(self, record_id: int) -> int | None:
@@ -296,9 +328,13 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
             self.app.notify("Nothing to undo in this session.", severity="warning")
             return
         self._counts_stale = True
+        kept = self.queue.kept_notes.pop(record_id, "")
+        if kept:
+            self.pending_notes[record_id] = kept
         position = self.position(record_id)
         self.show(self.index if position is None else position)
-        self.app.notify(f"Undone: your decision on #{record_id}.")
+        also = " Your note is kept: it is saved with your next decision on it." if kept else ""
+        self.app.notify(f"Undone: your decision on #{record_id}.{also}", markup=False)
 
     # ---- moving around -----------------------------------------------------------------
 
@@ -320,7 +356,8 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         (panel.scroll_end if end else panel.scroll_home)(animate=False)
 
     def action_quit(self) -> None:
-        """Quit; a note kept for an undecided record is lost, so say so once first."""
+        """Quit once every decision is stored; a note kept for an undecided record is
+        lost, so say so once first."""
         if self.pending_notes and not self._quit_warned:
             self._quit_warned = True
             records = ", ".join(f"#{rid}" for rid in self.pending_notes)
@@ -328,6 +365,14 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
                 f"Notes on {records} are not saved: they go with a decision. "
                 "Press q again to quit anyway.",
                 severity="warning",
+                markup=False,
+            )
+            return
+        if self.saves is not None and self.saves.pending:
+            self._quit_when_saved = True
+            self.app.notify(
+                f"Saving {self.saves.pending} decision(s) first; screener closes when they "
+                "are stored.",
                 markup=False,
             )
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -31,6 +31,7 @@ from screener.screening import (
 )
 from screener.screening.decision_time import parse_decision_time
 from screener.store import Store
+from screener.store.base import now
 
 SETTINGS_KEY = "review"
 PILOT_KEY = "pilot"
@@ -164,6 +165,12 @@ class ReviewerQueue:
     own: dict[int, Vote] = field(default_factory=dict)
     history: list[tuple[int, Vote | None]] = field(default_factory=list)  # for undo
     group_sizes: dict[int, int] = field(default_factory=dict)
+    # Where writes go: None stores each at once on this queue's store; the TUI passes
+    # `SaveQueue.submit` so a locked review never blocks a keypress (workflow.saving).
+    writer: Callable[[Callable[[Store], None]], None] | None = None
+    # Notes of records whose decision was undone: a note belongs to the reviewer's
+    # reading of the record, not to the decision, so it waits for the next decision.
+    kept_notes: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, store: Store, reviewer: str, stage: str, ids: list[int] | None = None):
@@ -212,9 +219,15 @@ class ReviewerQueue:
         reason = self.settings.canonical_reason(reason) if reason else ""
         self.settings.validate_decision(self.stage, decision, reason)
         previous = self.own.get(record_id)
-        note = note or (previous.note if previous else "")
-        self.store.save_decision(record_id, self.stage, self.reviewer, decision, reason, note)
-        vote = Vote(record_id, self.stage, self.reviewer, decision, reason, note)
+        note = note or (previous.note if previous else "") or self.kept_notes.pop(record_id, "")
+        at = now()
+        stage, reviewer = self.stage, self.reviewer
+        self._write(
+            lambda store: store.save_decision(
+                record_id, stage, reviewer, decision, reason, note, at
+            )
+        )
+        vote = Vote(record_id, self.stage, self.reviewer, decision, reason, note, at)
         self.history.append((record_id, previous))
         self.own[record_id] = vote
         return vote
@@ -222,32 +235,58 @@ class ReviewerQueue:
     def note(self, record_id: int, text: str) -> None:
         if record_id not in self.own:
             raise ScreenerError("decide on the record first; the note goes with your decision.")
-        self.store.save_note(record_id, self.stage, self.reviewer, text)
+        stage, reviewer = self.stage, self.reviewer
+        self._write(lambda store: store.save_note(record_id, stage, reviewer, text))
         old = self.own[record_id]
         self.own[record_id] = Vote(
             old.record_id, old.stage, old.reviewer, old.decision, old.reason, text, old.decided_at
         )
 
     def undo(self) -> int | None:
-        """Take back the last decision of this session; returns its record id."""
+        """Take back the last decision of this session; returns its record id.
+
+        The reviewer's current note stays: with the earlier decision, or (when there was
+        none) in `kept_notes`, saved with the next decision on that record."""
         if not self.history:
             return None
         record_id, previous = self.history.pop()
+        current = self.own.get(record_id)
+        note = current.note if current else ""
+        stage, reviewer = self.stage, self.reviewer
         if previous is None:
-            self.store.delete_decision(record_id, self.stage, self.reviewer)
+            self._write(lambda store: store.delete_decision(record_id, stage, reviewer))
             self.own.pop(record_id, None)
+            if note:
+                self.kept_notes[record_id] = note
         else:
-            self.store.save_decision(
+            restored = Vote(
                 record_id,
-                self.stage,
-                self.reviewer,
+                stage,
+                reviewer,
                 previous.decision,
                 previous.reason,
-                previous.note,
+                note,
                 previous.decided_at,
             )
-            self.own[record_id] = previous
+            self._write(
+                lambda store: store.save_decision(
+                    record_id,
+                    stage,
+                    reviewer,
+                    restored.decision,
+                    restored.reason,
+                    restored.note,
+                    restored.decided_at,
+                )
+            )
+            self.own[record_id] = restored
         return record_id
+
+    def _write(self, write: Callable[[Store], None]) -> None:
+        if self.writer is None:
+            write(self.store)
+        else:
+            self.writer(write)
 
     def progress(self) -> dict[str, int]:
         """This reviewer's own counts only (blinding: nothing about anyone else)."""
