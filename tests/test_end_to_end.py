@@ -116,20 +116,29 @@ def _decide_all(runner, tmp_path, db):
         2: ("exclude", "Wrong population"),
         3: ("exclude", "Wrong outcome"),
     }
+    later = ["record_id,reviewer,stage,decision,reason"]
     for k, rid in enumerate(databases[:11]):
         decision, reason = ft.get(k, ("include", ""))
-        lines += [f"{rid},{who},full-text,{decision},{reason}" for who in ("ann", "bob")]
+        # Record 10 reaches full text only once its conflict is resolved: a second file.
+        (later if k == 10 else lines).extend(
+            f"{rid},{who},full-text,{decision},{reason}" for who in ("ann", "bob")
+        )
     for rid in cited:
         lines += [f"{rid},{who},full-text,include," for who in ("ann", "bob")]
     (tmp_path / "decisions.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "later.csv").write_text("\n".join(later) + "\n")
     return databases
 
 
 def test_prisma_numbers_equal_an_independent_count(review, runner, tmp_path):
     databases = _decide_all(runner, tmp_path, review)
-    # Full-text decisions of records 10 (include after resolution) exist too, but a
-    # record must pass title/abstract first: import after resolving.
-    _cli(runner, "decisions", "import", str(tmp_path / "decisions.csv"))
+    # A record must pass title/abstract before a full-text decision: record 10's come in
+    # a second file, after its conflict is resolved (in the first they are refused).
+    refused = runner.invoke(
+        main, ["decisions", "import", str(tmp_path / "later.csv"), "--as", "cy"]
+    )
+    assert refused.exit_code == 1 and "did not pass title/abstract" in refused.output
+    _cli(runner, "decisions", "import", str(tmp_path / "decisions.csv"), "--as", "cy")
     conflicts = json.loads(_cli(runner, "conflicts", "--as", "cy", "--json").stdout)
     assert [c["record_id"] for c in conflicts] == databases[10:12]
     _cli(
@@ -154,6 +163,7 @@ def test_prisma_numbers_equal_an_independent_count(review, runner, tmp_path):
         "--rationale",
         "animal study",
     )
+    _cli(runner, "decisions", "import", str(tmp_path / "later.csv"), "--as", "cy")
     data = json.loads(_cli(runner, "prisma", "--format", "json").stdout)
     # Counted independently from how the review was built above:
     assert data["database_results"] == 40  # PubMed 30 + Scopus 10
@@ -280,7 +290,7 @@ def test_update_run_gives_the_updated_review_flow(tmp_path, runner, monkeypatch)
         lines += [f"{rid},ann,full-text,include," for rid in first[:3]]
         lines += [f"{rid},ann,full-text,exclude,Wrong outcome" for rid in first[3:5]]
         (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
-        _cli(runner, "decisions", "import", str(tmp_path / "d.csv"))
+        _cli(runner, "decisions", "import", str(tmp_path / "d.csv"), "--as", "ann")
         standin.state.add_records(8, date(2020, 1, 1), 100)  # published since the first run
         _cli(runner, "search", "run", str(tmp_path / "exo.toml"), "--cutoff", "2025-05-10")
     data = json.loads(_cli(runner, "prisma", "--json", "--update").stdout)

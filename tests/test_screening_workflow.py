@@ -152,7 +152,61 @@ def test_decisions_csv_round_trip_and_bad_rows(store, tmp_path):
     with pytest.raises(ScreenerError, match="line 3: no record 99; line 4: unknown decision"):
         flow.import_decisions(store, bad, "bad.csv")
     skipped = flow.import_decisions(store, bad, "bad.csv", skip_bad=True)
-    assert skipped.stored == 1 and len(skipped.skipped) == 2
+    # ann's include on 1 is already stored; without a note column her note stays.
+    assert (skipped.rows, skipped.stored, skipped.unchanged) == (1, 0, 1)
+    assert len(skipped.skipped) == 2
+    notes = {r["record_id"]: r["note"] for r in store.decision_rows(reviewer="ann")}
+    assert notes == {1: "pilot"}
+
+
+def test_decisions_import_is_all_or_nothing_even_on_a_full_disk(store):
+    _review(store, 40)
+    rows = "".join(f"{i},ann,title-abstract,include,,{'x' * 2000}\n" for i in range(1, 41))
+    text = "record_id,reviewer,stage,decision,reason,note\n" + rows
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages + 3}")  # the disk fills half-way
+    with pytest.raises(Exception, match="full"):
+        flow.import_decisions(store, text, "d.csv", recorded_by="cy")
+    store.conn.execute("PRAGMA max_page_count = 1073741823")
+    assert list(store.decision_rows()) == []
+    late_bad = text + "41,ann,title-abstract,sideways,,\n"
+    with pytest.raises(ScreenerError, match="line 42"):
+        flow.import_decisions(store, late_bad, "d.csv", recorded_by="cy")
+    assert list(store.decision_rows()) == []
+
+
+def test_decisions_import_reports_groups_and_refuses_two_votes_on_one_record(store):
+    from screener.store.dedup import Link
+
+    _review(store)
+    store.replace_links({2: Link(2, 1, "doi", 1.0, {}, "screener")})
+    same = "record_id,reviewer,decision\n1,ann,include\n2,ann,include\n3,ann,exclude\n"
+    result = flow.import_decisions(store, same, "d.csv", recorded_by="cy")
+    assert (result.rows, result.records, result.to_canonical) == (3, 2, 1)
+    twice = "record_id,reviewer,decision\n4,bob,include\n5,bob,include\n5,bob,exclude\n"
+    with pytest.raises(ScreenerError, match="line 4: bob has a different decision on record 5"):
+        flow.import_decisions(store, twice, "d.csv", recorded_by="cy")
+    assert list(store.decision_rows(reviewer="bob")) == []
+
+
+def test_decisions_import_audits_the_importer_and_keeps_full_text_honest(store):
+    _review(store)
+    text = (
+        "record_id,reviewer,stage,decision,reason\n"
+        "1,ann,title-abstract,include,\n1,bob,title-abstract,include,\n"
+        "1,ann,full-text,include,\n"
+    )
+    flow.import_decisions(store, text, "d.csv", recorded_by="cy")
+    actors = {(e["entity"], e["actor"]) for e in store.audit_entries()}
+    assert ("decisions", "cy") in actors and ("decisions", "ann") not in actors
+    queue = flow.ReviewerQueue.open(store, "ann", "title-abstract")
+    queue.decide(1, "exclude", "Wrong population")  # her own change: her name
+    assert store.audit_entries(limit=1)[0]["actor"] == "ann"
+    excluded = "record_id,reviewer,stage,decision,reason\n2,ann,title-abstract,exclude,x\n"
+    flow.import_decisions(store, excluded, "d.csv", recorded_by="cy")
+    late = "record_id,reviewer,stage,decision,reason\n2,bob,full-text,include,\n"
+    with pytest.raises(ScreenerError, match="did not pass title/abstract"):
+        flow.import_decisions(store, late, "d.csv", recorded_by="cy")
 
 
 def test_pilot_sample_first_then_agreement_on_it(store):
@@ -172,7 +226,12 @@ def test_cli_conflicts_resolve_agreement(tmp_path, runner, monkeypatch):
         _review(store)
     csv_text = "record_id,reviewer,decision\n1,ann,include\n1,bob,exclude\n2,ann,include\n"
     (tmp_path / "d.csv").write_text(csv_text + "2,bob,include\n")
-    assert runner.invoke(main, ["decisions", "import", str(tmp_path / "d.csv")]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["decisions", "import", str(tmp_path / "d.csv"), "--as", "cy"]
+        ).exit_code
+        == 0
+    )
     out = runner.invoke(main, ["conflicts", "--as", "cy", "--json"])
     assert [c["record_id"] for c in json.loads(out.stdout)] == [1]
     done = runner.invoke(
@@ -246,3 +305,39 @@ def test_review_init_twice_needs_force(tmp_path, runner, monkeypatch):
         main, ["review", "init", "--reviewer", "cy", "--required", "1", "--force", "--json"]
     )
     assert json.loads(forced.stdout)["reviewers"] == ["cy"]
+
+
+KILLED_IMPORT = """
+import sys
+from screener.store import Store
+from screener.workflow import screening as flow
+with Store(sys.argv[1]) as store:
+    print("start", flush=True)
+    flow.import_decisions(store, open(sys.argv[2]).read(), "d.csv", recorded_by="cy")
+"""
+
+
+@pytest.mark.slow
+def test_decisions_import_killed_half_way_stores_nothing(tmp_path):
+    import signal
+    import time
+
+    db = tmp_path / "r.sqlite"
+    with Store(db) as store:
+        _review(store, 3000)
+    rows = [f"{i},{who},title-abstract,include" for i in range(1, 3001) for who in ("ann", "bob")]
+    (tmp_path / "d.csv").write_text("record_id,reviewer,stage,decision\n" + "\n".join(rows))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_IMPORT, str(db), str(tmp_path / "d.csv")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "start"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with Store(db) as store:
+        stored = len(list(store.decision_rows()))
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert stored in (0, 6000)

@@ -22,6 +22,7 @@ from screener.cli.common import (
 from screener.cli.output import Output, emit, output_option
 from screener.errors import ScreenerError
 from screener.screening import DECISIONS, STAGES, ReviewSettings
+from screener.textsafe import safe_for_terminal
 from screener.workflow import screening as flow
 
 stage_option = click.option(
@@ -332,6 +333,13 @@ def export_cmd(viewer: str, stage: str | None, output: Output, db_path: Path | N
     help="Stage for rows without a stage column (default title-abstract).",
 )
 @click.option("--skip-bad", is_flag=True, help="Import the good rows and list the bad ones.")
+@click.option(
+    "--as",
+    "who",
+    required=True,
+    help="Who is importing the file (recorded as the actor in the audit log; the votes "
+    "stay the reviewers').",
+)
 @db_option
 @json_option
 @handle_errors
@@ -340,18 +348,42 @@ def import_cmd(
     reviewer: str,
     stage: str | None,
     skip_bad: bool,
+    who: str,
     db_path: Path | None,
     as_json: bool,
 ) -> None:
     """Import decisions from a CSV (record_id or doi or pmid, reviewer, stage, decision,
-    reason, note, time)."""
+    reason, note, time), all in one transaction: nothing is stored if a row is bad.
+
+    Rows naming a duplicate go to its group's record. A column the file lacks (note,
+    time) leaves what is stored alone."""
     with open_store(db_path) as store:
+        who = flow.check_person(flow.load_settings(store), who)
         result = flow.import_decisions(
-            store, _read(file), str(file), reviewer=reviewer, stage=stage or "", skip_bad=skip_bad
+            store,
+            _read(file),
+            str(file),
+            reviewer=reviewer,
+            stage=stage or "",
+            skip_bad=skip_bad,
+            recorded_by=who,
         )
     if as_json:
         print_json(result)
         return
-    click.echo(f"Imported {result.stored} decision(s) from {file}.")
+    click.echo(
+        f"Imported {result.rows} decision(s) from {file} on {result.records} record(s): "
+        f"{result.stored} stored, {result.unchanged} already so."
+    )
+    if result.to_canonical:
+        click.echo(
+            f"{result.to_canonical} row(s) named a duplicate record and went to the record "
+            "its group is screened as."
+        )
+    if result.free_text_reasons:
+        warn(
+            "title/abstract reasons not in the review's list, kept as written: "
+            + "; ".join(safe_for_terminal(r) for r in result.free_text_reasons)
+        )
     for problem in result.skipped:
-        warn(f"skipped {problem}")
+        warn(f"skipped {safe_for_terminal(problem)}")

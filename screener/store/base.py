@@ -76,7 +76,13 @@ class StoreBase:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT: writers queue on the lock instead of failing late.
-        Nothing is kept when the body or the commit fails (a full disk, a kill)."""
+        Nothing is kept when the body or the commit fails (a full disk, a kill).
+
+        Re-entrant: inside an open transaction it joins it, so a use case can make several
+        store writes all-or-nothing (e.g. a whole decisions file)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn

@@ -229,9 +229,20 @@ def _m004_extra_fields(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE records ADD COLUMN extra TEXT")
 
 
+def _m005_decision_recorder(db: sqlite_utils.Database) -> None:
+    # Who entered a decision when it is not the reviewer (a decisions file imported by a
+    # coordinator): audited as the actor, while the vote stays the reviewer's.
+    db.execute("ALTER TABLE decisions ADD COLUMN recorded_by TEXT")
+    for action in ("insert", "update", "delete"):
+        db.execute(f"DROP TRIGGER decisions_audit_{action}")
+    key = "ROW.record_id || '/' || ROW.stage || '/' || ROW.reviewer"
+    _audit_triggers(db, "decisions", key, "COALESCE(NULLIF(ROW.recorded_by, ''), ROW.reviewer)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_foundation,
     _m002_enrichment,
     _m003_dedup_and_screening,
     _m004_extra_fields,
+    _m005_decision_recorder,
 ]

@@ -8,7 +8,7 @@ the audit log through triggers.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from screener.store.base import now
 
@@ -69,9 +69,37 @@ class ScreeningMixin:
                      decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(record_id, stage, reviewer) DO UPDATE SET
                      decision = excluded.decision, reason = excluded.reason,
-                     note = excluded.note, decided_at = excluded.decided_at""",
+                     note = excluded.note, decided_at = excluded.decided_at,
+                     recorded_by = NULL""",
                 (record_id, stage, reviewer, decision, reason, note, at or now()),
             )
+
+    def save_decisions(self, rows: Iterable[Mapping[str, object]], recorded_by: str) -> int:
+        """Insert or change many decisions in one transaction (all or nothing).
+
+        Each row has record_id, stage, reviewer, decision, reason, and note / decided_at
+        that may be None: None keeps the stored value (a file without a note column must
+        not wipe notes). `recorded_by` is who entered them (audited as the actor)."""
+        sql = """INSERT INTO decisions (record_id, stage, reviewer, decision, reason, note,
+                   decided_at, recorded_by)
+                 VALUES (:record_id, :stage, :reviewer, :decision, :reason,
+                   COALESCE(:note, ''), COALESCE(:decided_at, :now), :recorded_by)
+                 ON CONFLICT(record_id, stage, reviewer) DO UPDATE SET
+                   decision = excluded.decision, reason = excluded.reason,
+                   note = COALESCE(:note, decisions.note),
+                   decided_at = COALESCE(:decided_at, :now),
+                   recorded_by = excluded.recorded_by
+                 WHERE decisions.decision != excluded.decision
+                   OR decisions.reason != excluded.reason
+                   OR decisions.note != COALESCE(:note, decisions.note)
+                   OR (:decided_at IS NOT NULL AND decisions.decided_at != :decided_at)"""
+        stamp = now()
+        changed = 0
+        with self.transaction():
+            for row in rows:
+                cursor = self.conn.execute(sql, {**row, "now": stamp, "recorded_by": recorded_by})
+                changed += cursor.rowcount
+        return changed
 
     def save_note(self, record_id: int, stage: str, reviewer: str, note: str) -> bool:
         """Change the note of an existing decision; False if there is no decision yet."""

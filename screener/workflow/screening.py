@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from screener.errors import ImportFileError, NotFoundError, ScreenerError
+from screener.errors import ImportFileError, ScreenerError
 from screener.merging import merge_group
 from screener.models import Record
 from screener.screening import (
@@ -32,6 +32,7 @@ from screener.screening import (
 from screener.screening.decision_time import parse_decision_time
 from screener.store import Store
 from screener.store.base import now
+from screener.textsafe import clean_text
 
 SETTINGS_KEY = "review"
 PILOT_KEY = "pilot"
@@ -474,8 +475,16 @@ def export_decisions(store: Store, viewer: str, stage: str | None = None) -> str
 
 @dataclass(frozen=True)
 class DecisionsImported:
+    """What a decisions file did: `stored` rows changed something, on `records` records;
+    `to_canonical` rows named a duplicate and went to its group's canonical record."""
+
     stored: int
     skipped: tuple[str, ...]
+    rows: int = 0
+    records: int = 0
+    to_canonical: int = 0
+    unchanged: int = 0
+    free_text_reasons: tuple[str, ...] = ()
 
 
 def import_decisions(
@@ -486,11 +495,70 @@ def import_decisions(
     reviewer: str = "",
     stage: str = "",
     skip_bad: bool = False,
+    recorded_by: str = "",
 ) -> DecisionsImported:
     """Decisions from a CSV (record_id or doi or pmid, reviewer, stage, decision, reason,
-    note, time). All rows are checked first; nothing is stored if one is bad, unless
-    `skip_bad`. Duplicates' decisions go to their canonical record."""
+    note, time), stored in ONE transaction: nothing is stored if one row is bad (unless
+    `skip_bad`), and a kill or a full disk half-way stores nothing either.
+
+    Duplicates' decisions go to their canonical record; two different decisions of one
+    reviewer on one record in the file are refused; a full-text decision needs a record
+    that passed title/abstract screening (counting the file's own title/abstract rows);
+    a column the file lacks (note, time) leaves the stored value alone. `recorded_by` is
+    who imported the file, audited as the actor."""
     settings = load_settings(store)
+    rows = _read_decision_rows(text, path)
+    context = _RowContext(store, settings, reviewer, stage)
+    good, problems, seen = [], [], {}
+    for line, row in rows:
+        try:
+            parsed = context.parse(row)
+            _check_not_twice(parsed, line, seen)
+        except ScreenerError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        good.append((line, parsed))
+    _refuse_unless(problems, skip_bad, path)
+    with store.transaction():
+        first = [r for _, r in good if r["stage"] == TITLE_ABSTRACT]
+        stored = store.save_decisions(first, recorded_by or reviewer)
+        eligible = set(stage_ids(store, FULL_TEXT, settings))
+        later = []
+        for line, r in good:
+            if r["stage"] != FULL_TEXT:
+                continue
+            if r["record_id"] in eligible:
+                later.append(r)
+            else:
+                problems.append(
+                    f"line {line}: record {r['record_id']} did not pass title/abstract "
+                    "screening, so it has no full-text decision"
+                )
+        _refuse_unless(problems, skip_bad, path)
+        stored += store.save_decisions(later, recorded_by or reviewer)
+    kept = first + later
+    free_text = sorted(
+        {
+            r["reason"]
+            for r in kept
+            if r["stage"] == TITLE_ABSTRACT
+            and r["reason"]
+            and settings.exclusion_reasons
+            and r["reason"] not in settings.exclusion_reasons
+        }
+    )
+    return DecisionsImported(
+        stored=stored,
+        skipped=tuple(problems),
+        rows=len(kept),
+        records=len({r["record_id"] for r in kept}),
+        to_canonical=sum(1 for r in kept if r["moved"]),
+        unchanged=len(kept) - stored,
+        free_text_reasons=tuple(free_text),
+    )
+
+
+def _read_decision_rows(text: str, path: str) -> list[tuple[int, dict[str, str]]]:
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     header = {(name or "").strip().lower() for name in (rows[0].keys() if rows else ())}
     if rows and not header & {"record_id", "id", "doi", "pmid"} or "decision" not in header:
@@ -500,64 +568,95 @@ def import_decisions(
         )
     if not rows:
         raise ImportFileError(f"{path}: no decisions in it (a header and one row per decision).")
-    links = store.links()
-    good, problems = [], []
+    found = []
     for line, row in enumerate(rows, start=2):
         if None in row:  # more cells than the header has
-            problems.append(f"line {line}: more cells than the header has")
+            found.append((line, {"__error__": "more cells than the header has"}))
             continue
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        try:
-            good.append(_decision_row(store, row, links, settings, reviewer, stage))
-        except ScreenerError as exc:
-            problems.append(f"line {line}: {exc}")
+        found.append(
+            (line, {(k or "").strip().lower(): clean_text(v or "").strip() for k, v in row.items()})
+        )
+    return found
+
+
+def _refuse_unless(problems: list[str], skip_bad: bool, path: str) -> None:
     if problems and not skip_bad:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise ImportFileError(
             f"{path}: {'; '.join(problems[:3])}{more}. Nothing was imported;"
             " fix the rows or use --skip-bad."
         )
-    for args in good:
-        store.save_decision(*args)
-    return DecisionsImported(len(good), tuple(problems))
 
 
-def _decision_row(store, row, links, settings, reviewer, stage):
-    ident = row.get("record_id") or row.get("id") or ""
-    record_id = None
-    if ident.isdigit():
-        record_id = int(ident)
-    else:
-        for key in ("doi", "pmid"):
-            if row.get(key):
-                record_id = store.record_ids_by_identifier([row[key]]).get(row[key])
-                break
-    if record_id is None:
-        raise ScreenerError("no record_id, doi or pmid that matches a record")
-    try:
-        store.get_record(record_id)
-    except NotFoundError:
-        raise ScreenerError(f"no record {record_id}") from None
-    record_id = links[record_id].canonical_id if record_id in links else record_id
-    who = row.get("reviewer") or reviewer
-    when_stage = row.get("stage") or stage or TITLE_ABSTRACT
-    if not who:
-        raise ScreenerError("no reviewer (a reviewer column, or --reviewer)")
-    if settings.reviewers and who not in settings.reviewers:
-        raise ScreenerError(f"{who!r} is not a reviewer of this review")
-    _check_stage(when_stage)
-    decision = row.get("decision", "").lower()
-    reason = settings.canonical_reason(row["reason"]) if row.get("reason") else ""
-    settings.validate_decision(when_stage, decision, reason)
-    return (
-        record_id,
-        when_stage,
-        who,
-        decision,
-        reason,
-        row.get("note", ""),
-        parse_decision_time(row.get("time"), datetime.now(UTC)),
-    )
+def _check_not_twice(row: dict, line: int, seen: dict) -> None:
+    key = (row["record_id"], row["stage"], row["reviewer"])
+    vote = (row["decision"], row["reason"])
+    if key in seen and seen[key][0] != vote:
+        raise ScreenerError(
+            f"{row['reviewer']} has a different decision on record {row['record_id']} at "
+            f"{row['stage']} on line {seen[key][1]}; one reviewer has one decision per record"
+            + (" (rows for duplicates go to the group's record)" if row["moved"] else "")
+        )
+    seen.setdefault(key, (vote, line))
+
+
+class _RowContext:
+    """What checking a decisions row needs, read once per file."""
+
+    def __init__(self, store: Store, settings: ReviewSettings, reviewer: str, stage: str):
+        self.store, self.settings = store, settings
+        self.reviewer, self.stage = reviewer, stage
+        self.links = store.links()
+        self.known = set(store.source_ids())
+        self.stored = {
+            (r["record_id"], r["stage"], r["reviewer"]): r for r in store.decision_rows()
+        }
+
+    def parse(self, row: dict[str, str]) -> dict:
+        if "__error__" in row:
+            raise ScreenerError(row["__error__"])
+        record_id = self._record_id(row)
+        canonical = self.links[record_id].canonical_id if record_id in self.links else record_id
+        who = row.get("reviewer") or self.reviewer
+        when_stage = row.get("stage") or self.stage or TITLE_ABSTRACT
+        if not who:
+            raise ScreenerError("no reviewer (a reviewer column, or --reviewer)")
+        if self.settings.reviewers and who not in self.settings.reviewers:
+            raise ScreenerError(f"{who!r} is not a reviewer of this review")
+        _check_stage(when_stage)
+        decision = row.get("decision", "").lower()
+        if "reason" in row:
+            reason = self.settings.canonical_reason(row["reason"]) if row["reason"] else ""
+        else:  # no reason column: an unchanged exclusion keeps its stored reason
+            old = self.stored.get((canonical, when_stage, who))
+            reason = old["reason"] if old is not None and old["decision"] == decision else ""
+        self.settings.validate_decision(when_stage, decision, reason)
+        return {
+            "record_id": canonical,
+            "stage": when_stage,
+            "reviewer": who,
+            "decision": decision,
+            "reason": reason,
+            "note": row.get("note"),  # None: no note column, keep the stored note
+            "decided_at": parse_decision_time(row.get("time"), datetime.now(UTC)),
+            "moved": canonical != record_id,
+        }
+
+    def _record_id(self, row: dict[str, str]) -> int:
+        ident = row.get("record_id") or row.get("id") or ""
+        record_id = None
+        if ident.isdigit():
+            record_id = int(ident)
+        else:
+            for key in ("doi", "pmid"):
+                if row.get(key):
+                    record_id = self.store.record_ids_by_identifier([row[key]]).get(row[key])
+                    break
+        if record_id is None:
+            raise ScreenerError("no record_id, doi or pmid that matches a record")
+        if record_id not in self.known:
+            raise ScreenerError(f"no record {record_id}")
+        return record_id
 
 
 def review_summary(store: Store, viewer: str) -> dict:
