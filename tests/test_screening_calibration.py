@@ -66,15 +66,17 @@ def test_maybe_counts_per_settings():
     assert as_exclude.table == ((0, 25), (0, 25))
 
 
-def test_not_retrieved_counts_as_exclude():
+def test_not_retrieved_is_left_out_of_the_table_and_counted_apart():
     votes = [
         Vote(1, FT, "alice", "not-retrieved"),
         Vote(1, FT, "bob", "exclude", "Wrong outcome"),
         Vote(2, FT, "alice", "include"),
         Vote(2, FT, "bob", "not-retrieved"),
+        Vote(3, FT, "alice", "include"),
+        Vote(3, FT, "bob", "exclude", "Wrong outcome"),
     ]
     (got,) = agreement(votes, FT, ReviewSettings())
-    assert got.table == ((0, 1), (0, 1))
+    assert got.table == ((0, 1), (0, 0)) and got.not_retrieved == 2
 
 
 def test_pe_of_one_leaves_kappa_undefined():

@@ -22,7 +22,7 @@ from screener.cli.common import (
 from screener.cli.output import Output, emit, output_option
 from screener.errors import ScreenerError
 from screener.screening import DECISIONS, STAGES, ReviewSettings
-from screener.textsafe import safe_for_terminal
+from screener.textsafe import clean_line, safe_for_terminal
 from screener.workflow import screening as flow
 
 stage_option = click.option(
@@ -204,11 +204,19 @@ def screen(reviewer: str, stage: str, resolve_mode: bool, db_path: Path | None) 
     required=True,
     help="Who is asking: an adjudicator (reviewers may not see conflicts: blinding).",
 )
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="List votes changed after the other reviewer had voted (they may hide a conflict).",
+)
 @db_option
 @json_option
 @handle_errors
-def conflicts(stage: str, viewer: str, db_path: Path | None, as_json: bool) -> None:
-    """Records where the required reviewers disagree."""
+def conflicts(stage: str, viewer: str, changed: bool, db_path: Path | None, as_json: bool) -> None:
+    """Records where the required reviewers disagree (adjudicators only)."""
+    if changed:
+        _print_late_changes(stage, viewer, db_path, as_json)
+        return
     with open_store(db_path) as store:
         found = flow.conflicts(store, stage, viewer)
     if as_json:
@@ -218,13 +226,34 @@ def conflicts(stage: str, viewer: str, db_path: Path | None, as_json: bool) -> N
         click.echo(f"No conflicts at {stage}.")
         return
     for conflict in found:
-        click.echo(f"#{conflict.record_id}  {conflict.title[:90]}")
+        click.echo(f"#{conflict.record_id}  {safe_for_terminal(clean_line(conflict.title))[:90]}")
         for vote in conflict.votes:
             extra = f" ({vote.reason})" if vote.reason else ""
             note = f" — {vote.note}" if vote.note else ""
-            click.echo(f"    {vote.reviewer}: {vote.decision}{extra}{note}")
+            click.echo(safe_for_terminal(f"    {vote.reviewer}: {vote.decision}{extra}{note}"))
     click.echo(
         f"{len(found)} conflict(s). Resolve with `screener screen --resolve` or `screener resolve`."
+    )
+
+
+def _print_late_changes(stage: str, viewer: str, db_path: Path | None, as_json: bool) -> None:
+    with open_store(db_path) as store:
+        changes = flow.late_changes(store, stage, viewer)
+    if as_json:
+        print_json(changes)
+        return
+    if not changes:
+        click.echo(f"No vote at {stage} was changed after the other reviewer had voted.")
+        return
+    for c in changes:
+        click.echo(
+            safe_for_terminal(
+                f"#{c.record_id}  {c.reviewer}: {c.before} -> {c.after or 'withdrawn'}  ({c.at})"
+            )
+        )
+    click.echo(
+        f"{len(changes)} vote(s) changed after the other reviewer had voted: agreement uses "
+        "the votes as they were first; check these records."
     )
 
 
@@ -277,12 +306,31 @@ def agreement(
     record both reviewers decided, conflicts included."""
     with open_store(db_path) as store:
         pairs = flow.stage_agreement(store, stage, pilot_only=pilot_only, viewer=viewer)
+        is_adjudicator = flow.is_adjudicator(store, viewer)
+        changed = len(flow.count_late_changes(store, stage)) if is_adjudicator else None
     if as_json:
         print_json(pairs)
         return
     if not pairs:
         click.echo(f"No two reviewers have both decided the same records at {stage} yet.")
         return
+    if is_adjudicator:
+        click.echo(
+            "Counted over every record both reviewers decided, on each reviewer's first "
+            "independent vote."
+            + (
+                f" {changed} vote(s) were changed later (see `conflicts --changed`)."
+                if changed
+                else ""
+            )
+        )
+    else:
+        click.echo(
+            "Counted only over reconciled records (agreed, or conflicts already resolved), on "
+            "each reviewer's first independent vote: unresolved conflicts are left out, so "
+            "this overstates agreement until they are resolved. An adjudicator (--as) sees "
+            "the figures over every record."
+        )
     for p in pairs:
         kappa = "undefined" if p.kappa is None else f"{p.kappa:.3f}"
         ci = "" if p.kappa_ci is None else f" (95% CI {p.kappa_ci[0]:.3f} to {p.kappa_ci[1]:.3f})"
@@ -291,6 +339,8 @@ def agreement(
             f"{p.reviewer_a} vs {p.reviewer_b} at {stage}: n = {p.n}, agreement "
             f"{p.percent_agreement:.1f}%, kappa {kappa}{ci}, PABAK {p.pabak:.3f}"
         )
+        if p.not_retrieved:
+            click.echo(f"  ({p.not_retrieved} record(s) marked not retrieved are left out)")
         click.echo(
             table(
                 [["include", str(ii), str(ie)], ["exclude", str(ei), str(ee)]],

@@ -3,8 +3,10 @@
 Core module: pure functions, no IO.
 
 Each pair of reviewers is compared over the records both decided at the stage. A decision
-is reduced to include or exclude: maybe counts as `settings.maybe_counts_as`, and
-not-retrieved counts as exclude. With the 2x2 table [[a, b], [c, d]] (rows: reviewer A
+is reduced to include or exclude: maybe counts as `settings.maybe_counts_as`.
+Not-retrieved is no judgement of eligibility (PRISMA's "reports not retrieved"), so a record
+either reviewer marked not retrieved is left out of the table and counted in
+`not_retrieved`. With the 2x2 table [[a, b], [c, d]] (rows: reviewer A
 include / exclude; columns: reviewer B include / exclude) and n = a + b + c + d:
 
 - observed agreement po = (a + d) / n; `percent_agreement` = 100 * po;
@@ -22,7 +24,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 from screener.errors import InvariantError
@@ -59,6 +61,7 @@ class PairAgreement:
     pabak: float
     observed: float = 0.0
     expected: float = 0.0
+    not_retrieved: int = 0  # records left out: a reviewer marked the report not retrieved
 
 
 def pair_agreement(
@@ -98,21 +101,28 @@ def agreement(votes: Iterable[Vote], stage: str, settings: ReviewSettings) -> li
     `stage`, sorted by (reviewer_a, reviewer_b) with reviewer_a < reviewer_b."""
     if stage not in STAGES:
         raise DecisionError(f"unknown stage {stage!r}: use title-abstract or full-text.")
-    binary = {INCLUDE: True, EXCLUDE: False, NOT_RETRIEVED: False}
+    binary: dict[str, bool | None] = {INCLUDE: True, EXCLUDE: False, NOT_RETRIEVED: None}
     binary[MAYBE] = settings.maybe_counts_as == INCLUDE
-    by_record: dict[int, dict[str, bool]] = {}
+    by_record: dict[int, dict[str, bool | None]] = {}
     for vote in votes:
         if vote.stage == stage:
             if vote.decision not in binary:
                 raise InvariantError(f"vote on record {vote.record_id}: unknown {vote.decision!r}.")
             by_record.setdefault(vote.record_id, {})[vote.reviewer] = binary[vote.decision]
     tables: dict[tuple[str, str], list[int]] = {}
+    set_aside: dict[tuple[str, str], int] = {}
     for decided in by_record.values():
         for ra, rb in combinations(sorted(decided), 2):
+            if decided[ra] is None or decided[rb] is None:
+                set_aside[(ra, rb)] = set_aside.get((ra, rb), 0) + 1
+                continue
             cell = (0 if decided[ra] else 2) + (0 if decided[rb] else 1)
             tables.setdefault((ra, rb), [0, 0, 0, 0])[cell] += 1
     return [
-        pair_agreement(ra, rb, stage, ((t[0], t[1]), (t[2], t[3])))
+        replace(
+            pair_agreement(ra, rb, stage, ((t[0], t[1]), (t[2], t[3]))),
+            not_retrieved=set_aside.get((ra, rb), 0),
+        )
         for (ra, rb), t in sorted(tables.items())
     ]
 

@@ -7,9 +7,11 @@ the audit log through triggers.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 
+from screener.screening.history import VoteEvent
 from screener.store.base import now
 
 _CANONICAL = "NOT EXISTS (SELECT 1 FROM duplicates d WHERE d.record_id = r.id)"
@@ -134,6 +136,32 @@ class ScreeningMixin:
             "SELECT * FROM decisions WHERE record_id = ? AND stage = ? ORDER BY reviewer",
             (record_id, stage),
         ).fetchall()
+
+    def decision_events(self, stage: str) -> list[VoteEvent]:
+        """Every write of a decision at `stage`, in write order, from the audit log."""
+        rows = self.conn.execute(
+            """SELECT id, action, old, new, at FROM audit_log
+               WHERE entity = 'decisions' AND entity_id LIKE '%/' || ? || '/%' ORDER BY id""",
+            (stage,),
+        )
+        events = []
+        for row in rows:
+            deleted = row["action"] == "delete"
+            values = json.loads(row["old"] if deleted else row["new"])
+            if values.get("stage") != stage:
+                continue
+            events.append(
+                VoteEvent(
+                    row["id"],
+                    int(values["record_id"]),
+                    stage,
+                    values["reviewer"],
+                    "" if deleted else values["decision"],
+                    "" if deleted else values.get("reason") or "",
+                    (values.get("decided_at") if not deleted else None) or row["at"],
+                )
+            )
+        return events
 
     def decision_history(self, record_id: int, stage: str, reviewer: str) -> list[dict]:
         """The audit trail of one reviewer's decision on a record, newest first."""

@@ -30,6 +30,7 @@ from screener.screening import (
     visible_votes,
 )
 from screener.screening.decision_time import parse_decision_time
+from screener.screening.history import LateChange, independent_votes
 from screener.store import Store
 from screener.store.base import now
 from screener.textsafe import clean_text
@@ -348,12 +349,7 @@ def conflicts(store: Store, stage: str, viewer: str) -> list[Conflict]:
     _check_stage(stage)
     settings = load_settings(store)
     viewer = check_person(settings, viewer)
-    if viewer not in settings.adjudicators:
-        who = ", ".join(settings.adjudicators) or "no one yet"
-        raise ScreenerError(
-            f"only adjudicators see conflicts ({who}); `screener review settings "
-            "--adjudicator NAME` names one."
-        )
+    _check_adjudicator(settings, viewer)
     ids = stage_ids(store, stage, settings)
     current = stage_outcomes(store, stage, settings, ids)
     votes = all_votes(store, stage)
@@ -367,6 +363,15 @@ def conflicts(store: Store, stage: str, viewer: str) -> list[Conflict]:
             title = store.get_record(record_id).title
             result.append(Conflict(record_id, title, tuple(by_record.get(record_id, ()))))
     return result
+
+
+def _check_adjudicator(settings: ReviewSettings, viewer: str) -> None:
+    if viewer not in settings.adjudicators:
+        who = ", ".join(settings.adjudicators) or "no one yet"
+        raise ScreenerError(
+            f"only adjudicators see conflicts ({who}); `screener review settings "
+            "--adjudicator NAME` names one."
+        )
 
 
 def resolve(
@@ -411,7 +416,9 @@ def stage_agreement(
     settings = load_settings(store)
     if viewer:
         viewer = check_person(settings, viewer)
-    votes = all_votes(store, stage)
+    votes, _ = independent_votes(store.decision_events(stage), settings.required_for(stage))
+    ids = set(stage_ids(store, stage, settings))
+    votes = [v for v in votes if v.record_id in ids]
     if pilot_only:
         sample = set(current_pilot(store)["ids"])
         votes = [v for v in votes if v.record_id in sample]
@@ -421,6 +428,26 @@ def stage_agreement(
         open_statuses += ("conflict",)
     reconciled = [v for v in votes if current[v.record_id].status in open_statuses]
     return agreement(reconciled, stage, settings)
+
+
+def is_adjudicator(store: Store, viewer: str) -> bool:
+    return bool(viewer) and viewer.strip() in load_settings(store).adjudicators
+
+
+def late_changes(store: Store, stage: str, viewer: str) -> list[LateChange]:
+    """Votes changed after the record's required votes were in (they may erase a
+    conflict): for adjudicators only, like conflicts."""
+    _check_stage(stage)
+    settings = load_settings(store)
+    _check_adjudicator(settings, check_person(settings, viewer))
+    return count_late_changes(store, stage)
+
+
+def count_late_changes(store: Store, stage: str) -> list[LateChange]:
+    """Every late change at `stage` (see `screener.screening.history`)."""
+    settings = load_settings(store)
+    _, changes = independent_votes(store.decision_events(stage), settings.required_for(stage))
+    return changes
 
 
 def start_pilot(store: Store, size: int, seed: int) -> list[int]:
