@@ -44,8 +44,8 @@ class LateChange:
     reviewer: str
     before: str  # the decision it replaced ("" if there was none standing)
     after: str  # the new decision ("" if withdrawn)
-    first: str = ""  # the reviewer's independent decision, which agreement counts
     at: str
+    first: str = ""  # the reviewer's independent decision, which agreement counts
 
 
 def independent_votes(
