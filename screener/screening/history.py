@@ -89,10 +89,11 @@ def _replay(
                 snapshot[event.reviewer] = event
             continue
         now = standing.get(event.reviewer)
-        if event.decision != (now.decision if now else ""):
+        was = now.decision if now else ""
+        if event.decision != was:
             changes.append(
                 LateChange(
-                    record_id, stage, event.reviewer, first.decision, event.decision, event.at
+                    record_id, stage, event.reviewer, was, event.decision, event.at, first.decision
                 )
             )
         if event.decision:
