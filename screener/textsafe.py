@@ -14,7 +14,11 @@ what is stored ("Trojan source").
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # OSC / DCS / SOS / PM / APC strings run to BEL or ST (ESC \ or the C1 ST U+009C);
 # an unterminated one runs to the end of the text.
@@ -27,6 +31,7 @@ _CSI = re.compile(r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?")
 _ESC_OTHER = re.compile(r"\x1b[\x20-\x2f]*[\x30-\x7e]?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CRLF = re.compile(r"\r\n?")
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: str | None) -> str | None:
@@ -36,7 +41,11 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None or not isinstance(value, str):
         return value
-    if value.isprintable():  # fast path: the overwhelming majority of fields
+    # Fast path (C speed) for the overwhelming majority of fields; a field with other
+    # unprintable characters (e.g. a no-break space) is checked by the regex.
+    if value.replace("\n", "").replace("\t", "").isprintable():
+        return value
+    if not _NEEDS_CLEANING.search(value):
         return value
     text = _CRLF.sub("\n", value)
     text = _ESC_STRING.sub("", text)
@@ -60,3 +69,25 @@ def safe_for_terminal(value: object) -> str:
 def has_control(value: str | None) -> bool:
     """True if `value` holds anything `clean_text` would remove."""
     return bool(value) and clean_text(value) != value
+
+
+def clean_fields(obj: T) -> T:
+    """A frozen dataclass with `clean_text` applied to every text field, including text
+    inside tuples (authors, keywords, (name, value) pairs); the same object if clean."""
+    changes = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        cleaned = _clean_value(value)
+        if cleaned is not value:
+            changes[f.name] = cleaned
+    return dataclasses.replace(obj, **changes) if changes else obj  # type: ignore[type-var]
+
+
+def _clean_value(value):
+    if isinstance(value, str):
+        cleaned = clean_text(value)
+        return value if cleaned == value else cleaned
+    if isinstance(value, tuple):
+        items = tuple(_clean_value(v) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value

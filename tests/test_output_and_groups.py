@@ -175,3 +175,48 @@ def test_dedup_export_groups_needs_force_too(review, runner, tmp_path):
     assert runner.invoke(main, ["dedup", "export-groups", str(target)]).exit_code == 1
     done = runner.invoke(main, ["dedup", "export-groups", str(target), "--force"])
     assert done.exit_code == 0 and "merged_ids" in target.read_text()
+
+
+# ---- no escape sequence from outside reaches a terminal ---------------------------------
+
+HOSTILE = (
+    "Exosomes \x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ hair"
+)
+
+
+def test_records_are_stored_without_control_characters(tmp_path):
+    with Store(tmp_path / "r.sqlite") as store:
+        run = store.start_run(kind="import", source="file", database="X")
+        store.add_records(
+            run, [Record("X", "1", title=HOSTILE, abstract="a\x00b\r\nc", authors=("Li\x1b[1m",))]
+        )
+        record = store.get_record(1)
+    assert record.title == "Exosomes click hair"
+    assert record.abstract == "ab\nc" and record.authors == ("Li",)
+
+
+def test_cli_output_and_errors_carry_no_raw_escapes(review, runner):
+    # A review written by an older screener may still hold raw bytes: printing cleans again.
+    conn = sqlite3.connect(review)
+    conn.execute("UPDATE records SET title = ? WHERE id = 1", (HOSTILE,))
+    conn.commit()
+    conn.close()
+    with Store(review) as store:
+        flow.import_decisions(
+            store,
+            "record_id,reviewer,decision,note\n1,ann,include,\x1b[31mred\n1,bob,exclude,x\n",
+            "d.csv",
+            recorded_by="cy",
+        )
+    for args in (
+        ["conflicts", "--as", "cy"],
+        ["conflicts", "--as", "cy", "--changed"],
+        ["export", "--as", "\x1b]0;x\x07", "--stage", "title-abstract"],
+        ["agreement", "--as", "cy"],
+    ):
+        result = runner.invoke(main, args)
+        assert "\x1b" not in result.output, args
+    stranger = runner.invoke(main, ["export", "--as", "mallory", "--stage", "title-abstract"])
+    assert stranger.exit_code == 1 and "not a reviewer or adjudicator" in stranger.output
+    shown = runner.invoke(main, ["conflicts", "--as", "cy"]).stdout
+    assert "Exosomes click hair" in shown and "red" in shown

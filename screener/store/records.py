@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from screener.errors import NotFoundError
 from screener.models import Record
 from screener.store.base import _chunks, now
+from screener.textsafe import clean_fields
 
 _JSON_FIELDS = ("authors", "publication_types", "keywords", "mesh", "flags", "relations", "extra")
 RECORD_COLUMNS = Record.field_names()
@@ -49,6 +50,9 @@ class RecordsMixin:
         new = 0
         with self.transaction():
             for record in records:
+                # The one door every record comes in by (searches, imports, DOIs): no
+                # control characters or escape sequences are stored, whoever sent them.
+                record = clean_fields(record)
                 cursor = self.conn.execute(_INSERT_RECORD, (*_record_values(record), run_id, stamp))
                 is_new = cursor.rowcount == 1
                 new += is_new
@@ -100,7 +104,7 @@ class RecordsMixin:
     def save_enrichment(self, record_id: int, record: Record, filled: Sequence[str]) -> None:
         """Write the fields Crossref filled (never others) and note the lookup."""
         names = [name for name in filled if name in RECORD_COLUMNS]
-        values = dict(zip(RECORD_COLUMNS, _record_values(record), strict=True))
+        values = dict(zip(RECORD_COLUMNS, _record_values(clean_fields(record)), strict=True))
         sets = "".join(f"{name} = :{name}, " for name in names)
         params = {name: values[name] for name in names}
         params.update(id=record_id, at=now(), filled=json.dumps(list(filled)))

@@ -8,6 +8,7 @@ import sqlite3
 from textual.notifications import SeverityLevel
 
 from screener.errors import ScreenerError
+from screener.textsafe import safe_for_terminal
 
 # Shown as a notification, never a traceback: the workflow's errors, and SQLite's (a
 # locked or unwritable database) on the way to the workflow.
@@ -28,6 +29,8 @@ class NoticesMixin:
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
+        # Messages may carry outside text (a title, a server's error): never raw escapes.
+        message = safe_for_terminal(message)
         self.notices.append((severity, message))
         super().notify(  # type: ignore[misc]
             message, title=title, severity=severity, timeout=timeout, markup=markup

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from screener.models import Record
 from screener.screening import Vote, highlight_spans
+from screener.textsafe import clean_fields, safe_for_terminal
 
 INCLUDE_STYLE = "bold green"
 EXCLUDE_STYLE = "bold red underline"
@@ -141,6 +142,8 @@ def keywords_text(
 
 def vote_text(own: Vote | None, pending_note: str = "", fulltext: str = "") -> Text:
     """The reviewer's own vote on the record (never anyone else's)."""
+    own = clean_fields(own) if own is not None else None
+    pending_note, fulltext = safe_for_terminal(pending_note), safe_for_terminal(fulltext)
     text = Text("Your vote: ", style="bold")
     if own is None:
         text.append("undecided", style="dim")
@@ -172,6 +175,7 @@ def counts_text(progress: dict[str, int], full_text: bool) -> Text:
 
 def other_vote_text(vote: Vote) -> Text:
     """One reviewer's vote as an adjudicator sees it (resolve mode only)."""
+    vote = clean_fields(vote)
     text = Text(vote.reviewer, style="bold underline")
     text.append("\n")
     text.append(vote.decision.upper(), style=DECISION_STYLES.get(vote.decision, "bold"))

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from screener.models import Record
 from screener.store import Store
+from screener.textsafe import clean_fields, safe_for_terminal
 from screener.tui import render
 from screener.workflow.screening import group_record
 
@@ -36,6 +37,7 @@ class RecordPanel(VerticalScroll, can_focus=False):
         exclude: Sequence[str] = (),
         scroll_home: bool = True,
     ) -> None:
+        record = clean_fields(record)  # outside text: no escape sequence reaches the terminal
         badges = render.badges_text(record.flags, group_size)
         self._set("#badges", badges, visible=bool(badges))
         self._set("#title", render.title_text(record, include, exclude))
@@ -50,7 +52,7 @@ class RecordPanel(VerticalScroll, can_focus=False):
         """Show a message instead of a record (loading, nothing to screen, an error)."""
         for part in ("#badges", "#meta", "#abstract", "#keywords"):
             self._set(part, Text(), visible=False)
-        self._set("#title", Text(text, style=style))
+        self._set("#title", Text(safe_for_terminal(text), style=style))
 
     def _set(self, selector: str, text: Text, visible: bool = True) -> None:
         widget = self.query_one(selector, Static)

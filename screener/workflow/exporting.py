@@ -13,6 +13,7 @@ from screener.textsafe import clean_line, safe_for_terminal
 from screener.workflow.screening import (
     ReviewerQueue,
     all_votes,
+    check_person,
     load_settings,
     stage_ids,
     stage_outcomes,
@@ -34,6 +35,8 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
     if status not in STATUSES:
         raise ScreenerError(f"unknown status {status!r}: use {', '.join(STATUSES)}.")
     settings = load_settings(store)
+    if viewer:  # a name the review does not know sees nothing and is told so
+        viewer = check_person(settings, viewer)
     ids = stage_ids(store, stage, settings)
     found = stage_outcomes(store, stage, settings, ids)
     shown = (
