@@ -238,9 +238,38 @@ def to_bibtex(items: Iterable[ExportItem]) -> str:
     return "\n".join(entries)
 
 
-def to_csv(items: Iterable[ExportItem]) -> str:
-    out = io.StringIO()
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+# Injection"): such cells get a leading single quote, which Excel, LibreOffice and Google
+# Sheets show as text. Plain numbers ("-3", "+1.5") are left alone: they run nothing.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralize_formula(value: object) -> str:
+    """`value` as a CSV cell that no spreadsheet runs as a formula (see above)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_writer(out: io.StringIO, guard: bool = True):
+    """A csv writer whose cells are neutralised unless `guard` is False (for programs)."""
     writer = csv.writer(out, lineterminator="\n")
+    if not guard:
+        return writer
+
+    class _Guarded:
+        def writerow(self, row: Iterable[object]) -> None:
+            writer.writerow([neutralize_formula(cell) for cell in row])
+
+    return _Guarded()
+
+
+def to_csv(items: Iterable[ExportItem], guard: bool = True) -> str:
+    """Records as CSV; cells neutralised against formula injection unless `guard` is False."""
+    out = io.StringIO()
+    writer = csv_writer(out, guard)
     writer.writerow(CSV_COLUMNS)
     for item in items:
         r = item.record

@@ -220,3 +220,36 @@ def test_cli_output_and_errors_carry_no_raw_escapes(review, runner):
     assert stranger.exit_code == 1 and "not a reviewer or adjudicator" in stranger.output
     shown = runner.invoke(main, ["conflicts", "--as", "cy"]).stdout
     assert "Exosomes click hair" in shown and "red" in shown
+
+
+def test_csv_cells_that_spreadsheets_run_are_neutralised(review, runner, tmp_path):
+    from screener.exporters import neutralize_formula
+
+    assert neutralize_formula('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert [neutralize_formula(v) for v in ("+1", "-3.5", "@SUM(A1)", "\tx", "ok", 7)] == [
+        "+1",
+        "-3.5",
+        "'@SUM(A1)",
+        "'\tx",
+        "ok",
+        "7",
+    ]
+    conn = sqlite3.connect(review)
+    conn.execute("UPDATE records SET title = '=HYPERLINK(\"http://evil\")' WHERE id = 3")
+    conn.commit()
+    conn.close()
+    with Store(review) as store:
+        flow.import_decisions(
+            store,
+            "record_id,reviewer,decision,note\n3,ann,include,=1+2\n",
+            "d.csv",
+            recorded_by="cy",
+        )
+    args = ["export", "--format", "csv", "--stage", "title-abstract", "--status", "all"]
+    guarded = runner.invoke(main, args).stdout
+    assert "'=HYPERLINK" in guarded
+    assert ",=HYPERLINK" not in guarded and '"=HYPERLINK' not in guarded
+    raw = runner.invoke(main, [*args, "--no-formula-guard"]).stdout
+    assert '"=HYPERLINK(""http://evil"")"' in raw
+    decisions = runner.invoke(main, ["decisions", "export", "--as", "ann"]).stdout
+    assert "'=1+2" in decisions and "'=HYPERLINK" in decisions

@@ -156,3 +156,14 @@ def emit(text: str, output: Output | Path | None, what: str = "") -> None:
         return
     write_text(output.path, text, output.force)
     click.echo(f"Wrote {what + ' to ' if what else ''}{output.path}.", err=True)
+
+
+def formula_guard_option(func):
+    """`--no-formula-guard`: write CSV cells exactly, for programs rather than spreadsheets."""
+    return click.option(
+        "--no-formula-guard",
+        "raw_cells",
+        is_flag=True,
+        help="CSV: write cells exactly as stored. By default a cell starting with = + - @ "
+        "(a formula to a spreadsheet) gets a leading ' so Excel shows it as text.",
+    )(func)

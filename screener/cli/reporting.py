@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from screener.cli.common import db_option, handle_errors, open_store
-from screener.cli.output import Output, emit, output_option
+from screener.cli.output import Output, emit, formula_guard_option, output_option
 from screener.prisma import to_markdown, to_prisma_csv, to_prisma_json, to_svg, to_text
 from screener.queries import parse_cli_date
 from screener.screening import STAGES
@@ -98,6 +98,7 @@ def _template(path: Path | None) -> str | None:
     help="PRISMA item 16b: studies excluded at full text with reasons (Markdown).",
 )
 @output_option
+@formula_guard_option
 @db_option
 @handle_errors
 def export(
@@ -107,6 +108,7 @@ def export(
     viewer: str,
     excluded_full_text: bool,
     output: Output,
+    raw_cells: bool,
     db_path: Path | None,
 ) -> None:
     """Export records with their screening status as RIS, BibTeX or CSV."""
@@ -115,7 +117,9 @@ def export(
             text = safe_for_terminal(exporting.excluded_full_text(store))  # titles from outside
             what = "the studies excluded at full text"
         else:
-            text, count = exporting.export_text(store, fmt, stage, status, viewer)
+            text, count = exporting.export_text(
+                store, fmt, stage, status, viewer, guard=not raw_cells
+            )
             what = f"{count} record(s) {status if status != 'all' else ''} at {stage}"
     emit(text, output, " ".join(what.split()))
 

@@ -19,7 +19,7 @@ from screener.cli.common import (
     table,
     warn,
 )
-from screener.cli.output import Output, emit, output_option
+from screener.cli.output import Output, emit, formula_guard_option, output_option
 from screener.errors import ScreenerError
 from screener.screening import DECISIONS, STAGES, ReviewSettings
 from screener.textsafe import clean_line, safe_for_terminal
@@ -363,13 +363,16 @@ def decisions() -> None:
 )
 @click.option("--stage", type=click.Choice(STAGES), default=None, help="One stage only.")
 @output_option
+@formula_guard_option
 @db_option
 @handle_errors
-def export_cmd(viewer: str, stage: str | None, output: Output, db_path: Path | None) -> None:
+def export_cmd(
+    viewer: str, stage: str | None, output: Output, raw_cells: bool, db_path: Path | None
+) -> None:
     """Decisions as CSV: record_id, doi, pmid, title, reviewer, stage, decision, reason,
     note, time."""
     with open_store(db_path) as store:
-        text = flow.export_decisions(store, viewer, stage)
+        text = flow.export_decisions(store, viewer, stage, guard=not raw_cells)
     emit(text, output, f"{text.count(chr(10)) - 1} decision(s)")
 
 

@@ -74,11 +74,16 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
 
 
 def export_text(
-    store: Store, fmt: str, stage: str, status: str, viewer: str = ""
+    store: Store, fmt: str, stage: str, status: str, viewer: str = "", guard: bool = True
 ) -> tuple[str, int]:
-    """The export as text, and how many records it holds."""
+    """The export as text, and how many records it holds; CSV cells are neutralised
+    against formula injection unless `guard` is False."""
     items = export_items(store, stage, status, viewer)
-    writer = {"ris": exporters.to_ris, "bibtex": exporters.to_bibtex, "csv": exporters.to_csv}
+    writer = {
+        "ris": exporters.to_ris,
+        "bibtex": exporters.to_bibtex,
+        "csv": lambda found: exporters.to_csv(found, guard),
+    }
     if fmt not in writer:
         raise ScreenerError(f"unknown format {fmt!r}: use ris, bibtex or csv.")
     return writer[fmt](items), len(items)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from screener.errors import ImportFileError, ScreenerError
+from screener.exporters import csv_writer
 from screener.merging import merge_group
 from screener.models import Record
 from screener.screening import (
@@ -471,12 +472,15 @@ def current_pilot(store: Store) -> dict:
 # ---- decisions as CSV ---------------------------------------------------------------------
 
 
-def export_decisions(store: Store, viewer: str, stage: str | None = None) -> str:
-    """Decisions as CSV, blinded for `viewer`: their own, plus others' on reconciled records."""
+def export_decisions(
+    store: Store, viewer: str, stage: str | None = None, guard: bool = True
+) -> str:
+    """Decisions as CSV, blinded for `viewer`: their own, plus others' on reconciled records.
+    Cells are neutralised against formula injection unless `guard` is False."""
     settings = load_settings(store)
     viewer = check_person(settings, viewer)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, guard)
     writer.writerow(EXPORT_COLUMNS)
     for current_stage in [stage] if stage else list(STAGES):
         votes = all_votes(store, current_stage)
