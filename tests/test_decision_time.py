@@ -90,8 +90,8 @@ def test_as_of_dates_imported_decisions_by_their_own_time(small_review, runner, 
         tmp_path / "rest.csv",
         [f"{i},ann,title-abstract,exclude,,2026-10-10T15:00:00+02:00" for i in ids[2:5]],
     )
-    _cli(runner, "decisions", "import", str(tmp_path / "pilot.csv"))
-    _cli(runner, "decisions", "import", str(tmp_path / "rest.csv"))
+    _cli(runner, "decisions", "import", str(tmp_path / "pilot.csv"), "--as", "ann")
+    _cli(runner, "decisions", "import", str(tmp_path / "rest.csv"), "--as", "ann")
     before = _flow(runner, "2026-09-05")
     assert before["records_screened"] == 6 and before["screener"]["records_undecided"] == 6
     between = _flow(runner, "2026-09-30")  # after the pilot, before the October batch
@@ -100,7 +100,7 @@ def test_as_of_dates_imported_decisions_by_their_own_time(small_review, runner, 
     after = _flow(runner, "2026-10-10")
     assert after["records_excluded"] == 5 and after["screener"]["records_undecided"] == 1
     # The record no file dated counts from when it was written: today, not before.
-    _cli(runner, "decisions", "import", str(_one(tmp_path, ids[5])))
+    _cli(runner, "decisions", "import", str(_one(tmp_path, ids[5])), "--as", "ann")
     assert _flow(runner, "2026-10-31")["screener"]["records_undecided"] == 1
     assert _flow(runner)["screener"]["records_undecided"] == 0
 
@@ -153,7 +153,7 @@ def test_decisions_dated_in_the_future_are_refused_with_the_row_named(
             f"{ids[2]},ann,title-abstract,exclude,,10/09/2026",
         ],
     )
-    result = runner.invoke(main, ["decisions", "import", str(path)])
+    result = runner.invoke(main, ["decisions", "import", str(path), "--as", "ann"])
     assert result.exit_code != 0
     assert f"{path}: line 3: time '{tomorrow}' is in the future" in result.stderr
     assert "line 4: time '10/09/2026' is not an ISO 8601" in result.stderr

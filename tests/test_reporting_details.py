@@ -41,7 +41,7 @@ def _decide(runner, tmp_path, db):
     lines += [f"{cited[0]},{who},full-text,not-retrieved,," for who in "ab"]
     path = tmp_path / "decisions.csv"
     path.write_text("\n".join(lines).replace(",a,", ",ann,").replace(",b,", ",bob,") + "\n")
-    _cli(runner, "decisions", "import", str(path))
+    _cli(runner, "decisions", "import", str(path), "--as", "cy")
     return databases, cited
 
 
