@@ -50,3 +50,7 @@ class BlindingError(ScreenerError):
 
 class InvariantError(ScreenerError):
     """A computed number breaks an arithmetic rule: a bug, never a silent number."""
+
+
+class SearchBusyError(ScreenerError):
+    """Another process is running the same saved search in this review."""

@@ -3,18 +3,26 @@
 Serves synthetic PubMed XML for N records spread over dates, with the real service's
 habits: the 9,999 cap on ESearch and history-server EFetch, WebEnv/query_key, a
 3-per-second rate limit answered with 429 and NCBI's JSON body, and injectable faults
-(HTML pages, truncated XML, "Search Backend failed" errors, 5xx). Used by the tests and
-by bench/bench_pubmed.py; run directly to serve a big set by hand:
+(HTML pages, truncated XML, "Search Backend failed" errors, 5xx) and network faults
+(a body dripped a byte at a time, a transfer cut off mid-body, a redirect to another
+host, a gzip bomb), a per-request latency, and caps that differ from 9,999 (a server
+whose ESearch lists fewer ids than it counts). Used by the tests and by
+bench/bench_pubmed.py; run directly to serve a big set by hand (a free port is picked
+unless --port is given; the URL is printed):
 
-    python tests/standin.py --records 25000 --port 8765
+    python tests/standin.py --records 25000 [--port 8765] [--latency 0.2]
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import re
+import socket
+import sys
 import threading
 import time
+import zlib
 from collections import deque
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,6 +106,12 @@ class EUtilsState:
         self.lock = threading.Lock()
         self._webenv = 0
         self.efetch_ok_left: int | None = None  # then every EFetch answers 500
+        self.esearch_cap = CAP  # ids ESearch lists at most (Count stays the truth)
+        self.efetch_cap = CAP  # history-server EFetch stops here
+        self.latency = 0.0  # seconds before each answer (NCBI's is about 0.2)
+        self.drip_interval = 2.0  # seconds between bytes of a "drip" fault
+        self.redirect_to = ""  # where a "redirect" fault sends the client
+        self.timeline: list[tuple[float, float]] = []  # (start, end) of each answer
 
     def set_records(self, n: int, start: date, days: int, first_pmid: int = 30_000_000) -> None:
         self.records = [
@@ -160,14 +174,27 @@ class Handler(BaseHTTPRequestHandler):
         endpoint = urlparse(self.path).path.rsplit("/", 1)[-1]
         state = self.state
         state.requests.append({"endpoint": endpoint, "method": self.command, **params})
+        began = time.monotonic()
+        if state.latency:
+            time.sleep(state.latency)
+        try:
+            self._answer(endpoint, params)
+        finally:
+            state.timeline.append((began, time.monotonic()))
+
+    def _answer(self, endpoint: str, params: dict[str, str]) -> None:
+        state = self.state
         if state.over_rate():
             body = (
                 b'{"error":"API rate limit exceeded","api-key":"127.0.0.1","count":"4","limit":"3"}'
             )
             return self._send(429, body, "application/json", {"Retry-After": "1"})
+        self.body_fault = ""
         if state.faults:
             fault = state.faults.popleft()
-            if self._fault(fault):
+            if fault in BODY_FAULTS:
+                self.body_fault = fault
+            elif self._fault(fault):
                 return
         if endpoint == "esearch.fcgi":
             return self._esearch(params)
@@ -198,13 +225,33 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body.encode(), "text/xml")
         elif fault == "500":
             self._send(500, b"<html>WWW Error 500 Diagnostic</html>", "text/html")
+        elif fault == "error-escapes":
+            self._send(500, b"<html>\x1b]0;pwned\x07\x1b[2JWWW Error 500</html>", "text/html")
+        elif fault == "redirect":
+            self.send_response(307)
+            self.send_header("Location", self.state.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault == "redirect-same-host":
+            self.send_response(307)
+            self.send_header("Location", self.path)  # same origin: to be followed
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault == "gzip-bomb":
+            body = gzip_bomb()
+            self._send(200, body, "text/xml", {"Content-Encoding": "gzip"})
+        elif fault == "drip-headers":
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(self.state.drip_interval)
         else:
             return False
         return True
 
     def _esearch(self, params: dict[str, str]) -> None:
         ids = self.state.matching(params.get("term", ""))
-        retmax = min(int(params.get("retmax", 20)), CAP)
+        retmax = min(int(params.get("retmax", 20)), self.state.esearch_cap)
         webenv, key = self.state.new_query(params.get("WebEnv", ""), ids)
         id_xml = "".join(f"<Id>{pmid}</Id>" for pmid in ids[:retmax])
         term = params.get("term", "").replace("&", "&amp;").replace("<", "&lt;")
@@ -225,11 +272,12 @@ class Handler(BaseHTTPRequestHandler):
             if ids is None:
                 return self._send(400, b"Unknown WebEnv or query_key", "text/plain")
             start, count = int(params.get("retstart", 0)), int(params.get("retmax", 20))
-            if start >= CAP:
+            cap = state.efetch_cap
+            if start >= cap:
                 return self._send(
                     400, b"'retstart' cannot be larger than 9998. For PubMed...", "text/plain"
                 )
-            wanted = ids[start : min(start + count, CAP)]
+            wanted = ids[start : min(start + count, cap)]
         parts = [HEAD]
         for pmid in wanted:
             found = state.by_pmid.get(pmid)
@@ -239,6 +287,13 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, b"".join(parts), "text/xml")
 
     def _send(self, code: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
+        fault = getattr(self, "body_fault", "")
+        if fault == "drip":
+            return self._drip(code, body, ctype)
+        if fault == "cut":
+            return self._cut(code, body, ctype)
+        if fault == "chunked-cut":
+            return self._chunked_cut(code, body, ctype)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -247,6 +302,59 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+
+    def _drip(self, code: int, body: bytes, ctype: str) -> None:
+        """The whole body, one byte every `drip_interval` s: each read is quick, the
+        transfer endless."""
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(self.state.drip_interval)
+        except OSError:  # the client gave up: what it should do
+            pass
+
+    def _cut(self, code: int, body: bytes, ctype: str) -> None:
+        """Announce the whole body, send half, hang up."""
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _chunked_cut(self, code: int, body: bytes, ctype: str) -> None:
+        """A chunked body that stops after its first chunk, without the final chunk."""
+        self.protocol_version = "HTTP/1.1"
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = body[: len(body) // 2]
+        self.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
+BODY_FAULTS = frozenset({"drip", "cut", "chunked-cut"})
+_BOMB: list[bytes] = []
+
+
+def gzip_bomb(size: int = 256 * 2**20) -> bytes:
+    """`size` zero bytes gzipped (about 1/1000 of it): harmless unless decompressed whole."""
+    if not _BOMB:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        block = bytes(2**20)
+        parts = [packer.compress(block) for _ in range(size // len(block))]
+        _BOMB.append(b"".join([*parts, packer.flush()]))
+    return _BOMB[0]
 
 
 class StandIn:
@@ -273,15 +381,31 @@ class StandIn:
         self.server.server_close()
 
 
-if __name__ == "__main__":
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=25000)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0 (default): any free port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     args = parser.parse_args()
-    with StandIn(args.records, port=args.port) as standin:
+    try:
+        standin = StandIn(args.records, port=args.port)
+    except OSError as exc:
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+        print(
+            f"standin: port {args.port} {why}; pass --port 0 (the default) for a free one.",
+            file=sys.stderr,
+        )
+        return 1
+    standin.state.latency = args.latency
+    with standin:
         print(f"serving {args.records} records at {standin.url} (Ctrl-C stops)", flush=True)
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,7 +6,7 @@ import os
 
 from screener.cli.common import warn
 from screener.errors import ScreenerError
-from screener.http import HttpClient
+from screener.http import DEFAULT_DEADLINE, DEFAULT_MAX_BYTES, HttpClient
 from screener.sources import crossref, doi, pubmed
 
 _warned_email = False
@@ -18,6 +18,17 @@ def _number(name: str, default: str, kind: type = int):
         return kind(value)
     except ValueError:
         raise ScreenerError(f"{name}={value!r} is not a number.") from None
+
+
+def _bounds() -> dict:
+    """Retry, deadline and size settings shared by every client (environment overrides)."""
+    return {
+        "max_tries": _number("SCREENER_MAX_TRIES", "5"),
+        "backoff": _number("SCREENER_BACKOFF", "2", float),
+        "deadline": _number("SCREENER_DEADLINE", str(DEFAULT_DEADLINE), float),
+        "max_bytes": _number("SCREENER_MAX_BYTES", str(DEFAULT_MAX_BYTES)),
+        "on_retry": _say_retry,
+    }
 
 
 def _say_retry(problem: str, delay: float, attempt: int, tries: int) -> None:
@@ -42,9 +53,7 @@ def pubmed_client() -> pubmed.PubmedClient:
         os.environ.get("SCREENER_PUBMED_URL", pubmed.DEFAULT_URL),
         service="PubMed E-utilities",
         rate=10.0 if api_key else 3.0,
-        max_tries=_number("SCREENER_MAX_TRIES", "5"),
-        backoff=_number("SCREENER_BACKOFF", "2", float),
-        on_retry=_say_retry,
+        **_bounds(),
     )
     batch = _number("SCREENER_PUBMED_BATCH", "1000")
     return pubmed.PubmedClient(http, email=email, api_key=api_key, batch_size=batch)
@@ -59,9 +68,7 @@ def crossref_client() -> crossref.CrossrefClient:
         os.environ.get("SCREENER_CROSSREF_URL", crossref.DEFAULT_URL),
         service="Crossref",
         rate=5.0,  # until Crossref's own x-rate-limit headers say otherwise
-        max_tries=_number("SCREENER_MAX_TRIES", "5"),
-        backoff=_number("SCREENER_BACKOFF", "2", float),
-        on_retry=_say_retry,
+        **_bounds(),
     )
     return crossref.CrossrefClient(http, mailto=mailto or None)
 
@@ -72,8 +79,6 @@ def doi_resolver() -> doi.DoiResolver:
         os.environ.get("SCREENER_DOI_URL", doi.DEFAULT_URL),
         service="doi.org",
         rate=5.0,
-        max_tries=_number("SCREENER_MAX_TRIES", "5"),
-        backoff=_number("SCREENER_BACKOFF", "2", float),
-        on_retry=_say_retry,
+        **_bounds(),
     )
     return doi.DoiResolver(http, crossref_client())

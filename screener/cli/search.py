@@ -118,6 +118,21 @@ def list_cmd(queries_dir: Path, db_path: Path | None, as_json: bool) -> None:
             warn(r["error"])
 
 
+@search.command("unlock")
+@click.argument("name")
+@db_option
+@handle_errors
+def unlock_cmd(name: str, db_path: Path | None) -> None:
+    """Release the lock of search NAME held by a process that is gone.
+
+    A lock left by a dead process on this machine is taken over by the next run on its
+    own; this is for a process that stopped on another machine sharing the review.
+    """
+    with open_store(db_path) as store:
+        released = workflow.unlock_search(store, name)
+    click.echo(f"Released the lock of {name!r}." if released else f"{name!r} was not locked.")
+
+
 @search.command("log")
 @click.argument("name", required=False)
 @click.option("--full", is_flag=True, help="Show every field of every run.")

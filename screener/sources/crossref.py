@@ -25,6 +25,7 @@ from screener.http import HttpClient, PermanentResponseError, RateLimiter, Retry
 from screener.models import CrossrefQuery, Record
 from screener.normalize import normalize_doi
 from screener.sources.crossref_map import record_from_crossref
+from screener.textsafe import clean_line
 
 DEFAULT_URL = "https://api.crossref.org/"
 DATABASE = "Crossref"
@@ -65,8 +66,9 @@ class HeaderRate:
         self.concurrency: int | None = None
         self.pool = ""
 
-    def attach(self, session: requests.Session) -> HeaderRate:
-        session.hooks["response"].append(self)
+    def attach(self, http: HttpClient) -> HeaderRate:
+        """Read every response of `http` (after its body is read under the size cap)."""
+        http.response_hooks.append(self)
         return self
 
     def __call__(self, response: requests.Response, *args: object, **kwargs: object) -> None:
@@ -105,9 +107,9 @@ class CrossrefClient:
     ) -> None:
         self.http = http
         self.mailto = mailto or None
-        self.rate = HeaderRate(http.limiter, max_rate).attach(http.session)
+        self.rate = HeaderRate(http.limiter, max_rate).attach(http)
         self._failure = ""  # what the last 5xx envelope said, for the final error
-        http.session.hooks["response"].append(self._remember_failure)
+        http.response_hooks.append(self._remember_failure)
 
     # ---- searching -------------------------------------------------------------------
 
@@ -209,9 +211,8 @@ class _JsonCheck:
             raise RetryableResponseError(envelope_text(data))
         message = data.get("message")
         if data.get("message-type") != self.expect or not isinstance(message, dict):
-            raise PermanentResponseError(
-                f"expected a {self.expect} message, got {data.get('message-type')!r}"
-            )
+            kind = clean_line(str(data.get("message-type")))[:80]
+            raise PermanentResponseError(f"expected a {self.expect} message, got {kind!r}")
         self.message = message
 
 
@@ -251,7 +252,7 @@ def refusal(service: str, response: requests.Response) -> str:
     if isinstance(data, dict) and data.get("status") in ("failed", "error"):
         text = envelope_text(data)
     else:
-        text = " ".join(response.text.split())[:200] or "(empty body)"
+        text = clean_line(" ".join(response.text.split()))[:200] or "(empty body)"
     line = f"{service} refused the request (HTTP {response.status_code}): {text}"
     if "cursor-invalid" in text:
         line += " The paging cursor expired (after 5 minutes) or is wrong; rerun the search."
@@ -274,8 +275,8 @@ def envelope_text(data: Mapping[str, Any]) -> str:
         parts.append(" ".join(text.split())[:200])
     else:
         parts.append(" ".join(str(message or "").split())[:200])
-    kind = data.get("message-type", "")
-    joined = "; ".join(p for p in parts if p) or "no message"
+    kind = clean_line(str(data.get("message-type", "")))[:80]
+    joined = clean_line("; ".join(p for p in parts if p))[:600] or "no message"
     return f"{kind}: {joined}" if kind else joined
 
 

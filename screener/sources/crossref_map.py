@@ -26,6 +26,7 @@ from screener.models import (
     Record,
 )
 from screener.normalize import first_year, normalize_doi
+from screener.sources.outside import safe_record
 
 # Crossref work types (and CSL types, which doi.org may send) → our BibTeX-like entry types.
 _ENTRY_TYPES = {
@@ -90,7 +91,7 @@ def record_from_crossref(item: Mapping[str, Any], source: str = "crossref") -> R
     doi = normalize_doi(_text(item.get("DOI"))) or _text(item.get("DOI")).lower()
     kind = _text(item.get("type"))
     flags, relations = updates_of(item)
-    return Record(
+    record = Record(
         source=source,
         source_id=doi,
         title=_title(item),
@@ -115,6 +116,7 @@ def record_from_crossref(item: Mapping[str, Any], source: str = "crossref") -> R
         flags=flags,
         relations=relations,
     )
+    return safe_record(record)  # the boundary where Crossref's text enters the review
 
 
 def updates_of(item: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:

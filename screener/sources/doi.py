@@ -18,6 +18,7 @@ from screener.models import Record
 from screener.normalize import normalize_doi
 from screener.sources.crossref import DOI_SAFE, CrossrefClient, HeaderRate
 from screener.sources.crossref_map import record_from_crossref
+from screener.textsafe import clean_line
 
 DEFAULT_URL = "https://doi.org/"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
@@ -41,8 +42,11 @@ class DoiResolver:
 
     def __init__(self, http_doi_org: HttpClient, crossref: CrossrefClient) -> None:
         self.http = http_doi_org
+        # doi.org's answer is a redirect to the registration agency, on another host; its
+        # GETs carry no credentials (no e-mail, no key), so following them sends none.
+        http_doi_org.redirects_to_other_hosts = True
         self.crossref = crossref
-        self.rate = HeaderRate(http_doi_org.limiter).attach(http_doi_org.session)
+        self.rate = HeaderRate(http_doi_org.limiter).attach(http_doi_org)
 
     def lookup(self, doi: str) -> DoiLookup:
         key = normalize_doi(doi)
@@ -79,7 +83,7 @@ class DoiResolver:
         except ValueError:
             data = None
         if response.status_code == 406 or not isinstance(data, dict):
-            kind = response.headers.get("content-type", "") or "no content type"
+            kind = clean_line(response.headers.get("content-type", ""))[:80] or "no content type"
             problem = f"{agency or 'the registration agency'} gave no CSL-JSON ({kind})"
             return DoiLookup(doi=doi, record=None, problem=problem, agency=agency)
         if not data.get("DOI"):
@@ -94,4 +98,4 @@ class DoiResolver:
         labels = host.split(".")
         if "crosscite" in labels:  # DataCite's content-negotiation service
             return "datacite"
-        return next((name for name in _AGENCIES if name in labels), host)
+        return next((name for name in _AGENCIES if name in labels), clean_line(host))

@@ -8,7 +8,6 @@ batches by a background thread while the caller parses and stores the previous b
 
 from __future__ import annotations
 
-import io
 import math
 import queue
 import re
@@ -18,18 +17,20 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import requests
-from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
 
 from screener.errors import SourceError
 from screener.http import HttpClient, PermanentResponseError, RetryableResponseError
 from screener.queries import split_window
+from screener.sources.entrez import read_entrez
+from screener.textsafe import clean_line, clean_text
 
 DEFAULT_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 PLATFORM = "PubMed via NCBI E-utilities"
 DATABASE = "PubMed"
 CAP = 9999  # ESearch and history-server EFetch serve at most this many per query
 TOOL = "screener"
+STOP_WAIT = 1.0  # seconds a stopping run waits for its fetch thread
 _ERROR = re.compile(rb"<ERROR>(.*?)</ERROR>", re.DOTALL)
 _ROOT = re.compile(rb"<([A-Za-z][\w.-]*)[\s>/]")  # the first element: after <?xml and <!DOCTYPE
 _TRANSIENT = ("search backend failed", "temporarily unavailable", "try again", "timeout")
@@ -102,49 +103,58 @@ class PubmedClient:
         data = self._params(term=term, usehistory="y", retmax=retmax, WebEnv=webenv)
         response = self.http.request("POST", "esearch.fcgi", data=data, check=_check_xml)
         try:
-            result = Entrez.read(io.BytesIO(response.content), validate=False)
-        except (NotXMLError, CorruptedXMLError, ValidationError, RuntimeError) as exc:
-            raise SourceError(f"PubMed ESearch answered something unreadable: {exc}") from None
+            result = read_entrez(response.content)
+        except (NotXMLError, CorruptedXMLError, ValidationError, RuntimeError, ValueError) as exc:
+            raise SourceError(
+                f"PubMed ESearch answered something unreadable: {clean_line(str(exc))}"
+            ) from None
         for error in result.get("ErrorList", {}).get("FieldNotFound", []):
-            raise SourceError(f"PubMed does not know the field in {error!r}; check the term.")
+            raise SourceError(
+                f"PubMed does not know the field in {clean_line(str(error))!r}; check the term."
+            )
         return result
 
     def search_windows(
         self, term: str, date_field: str, start: date, end: date, plan: SearchPlan
     ) -> Iterator[tuple[Window, int]]:
-        """Search every window of [start, end], bisecting those over the cap.
+        """Search every window of [start, end], splitting those the server will not list whole.
 
-        Yields each final window with the number of windows still to search, and fills
-        `plan` as it goes. One WebEnv is reused for every window of the run.
+        A window is split when its count is over the cap, and also when ESearch lists
+        fewer ids than it counts (a server whose cap is lower than 9,999, or a misreport):
+        the lower figure becomes the cap for the rest of the run. A single day that still
+        lists fewer ids than its count fails the run. Yields each final window with the
+        number of windows still to search, and fills `plan` as it goes. One WebEnv is
+        reused for every window of the run.
         """
         pending = [(start, end)]
         webenv = ""
+        cap = CAP
         while pending:
             lo, hi = pending.pop(0)
             result = self.esearch(windowed_term(term, date_field, lo, hi), webenv=webenv)
             webenv = str(result.get("WebEnv", webenv))
             count = int(result["Count"])
+            ids = tuple(str(i) for i in result.get("IdList", []))
             _collect_warnings(result, plan.warnings)
             if not plan.translation:  # the first search covers the whole window
-                plan.translation = str(result.get("QueryTranslation", ""))
-            if count > CAP:
+                plan.translation = clean_text(str(result.get("QueryTranslation", ""))) or ""
+            if count <= cap and len(ids) < count:
+                cap = max(1, len(ids))  # the server lists at most this many per query
+            if count > cap:
                 if lo == hi:
-                    raise SourceError(
-                        f"PubMed holds {count} records for {lo:%Y-%m-%d} alone, more than the "
-                        f"{CAP} one query can return; narrow the term or use another date field."
-                    )
+                    raise SourceError(_too_many_for_one_day(count, len(ids), lo, cap))
                 # Aim for windows of ~80% of the cap so most need no further split.
-                parts = math.ceil(count / (CAP * 0.8))
+                parts = max(2, math.ceil(count / max(1, cap * 0.8)))
                 pending[:0] = split_window(lo, hi, parts)
                 continue
             window = Window(
                 start=lo,
                 end=hi,
                 count=count,
-                ids=tuple(str(i) for i in result.get("IdList", [])),
+                ids=ids,
                 webenv=webenv,
                 query_key=str(result.get("QueryKey", "")),
-                translation=str(result.get("QueryTranslation", "")),
+                translation=clean_text(str(result.get("QueryTranslation", ""))) or "",
             )
             plan.windows.append(window)
             yield window, len(pending)
@@ -198,40 +208,83 @@ class PubmedClient:
             try:
                 for window, wanted in jobs:
                     for ids, body in self.fetch_batches(window, wanted):
-                        if stop.is_set():
+                        if not _put(out, (window, ids, body), stop):
                             return
-                        out.put((window, ids, body))
-                out.put(done)
+                _put(out, done, stop)
             except BaseException as exc:  # handed to the consumer, raised there
-                out.put(exc)
+                _put(out, exc, stop)
 
         thread = threading.Thread(target=worker, name="pubmed-fetch", daemon=True)
         thread.start()
+        finished = False
         try:
             while True:
-                item = out.get()
+                item = _get(out)
                 if item is done:
+                    finished = True
                     return
                 if isinstance(item, BaseException):
                     raise item
                 yield item
         finally:
             stop.set()
-            while thread.is_alive():  # unblock a worker waiting on a full queue
-                try:
-                    out.get_nowait()
-                except queue.Empty:
-                    thread.join(0.05)
+            if not finished and thread.is_alive():
+                # Stopping early (Ctrl-C, a failure): abort the request in flight rather
+                # than wait for it, and give the thread a moment to notice.
+                self.http.cancel()
+                _drain(out)
+                thread.join(STOP_WAIT)
+
+
+def _get(out: queue.Queue):
+    """`out.get()` in short waits, so Ctrl-C in the main thread is noticed at once."""
+    while True:
+        try:
+            return out.get(timeout=0.2)
+        except queue.Empty:
+            continue
+
+
+def _put(out: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put unless the consumer has stopped; False when it has."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _drain(out: queue.Queue) -> None:
+    while True:
+        try:
+            out.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _too_many_for_one_day(count: int, listed: int, day: date, cap: int) -> str:
+    if listed < count:
+        return (
+            f"PubMed counted {count} records for {day:%Y-%m-%d} but listed only {listed}; "
+            "screener cannot get the rest by splitting dates further, so the run stops "
+            "rather than miss records. Narrow the term, or try again later."
+        )
+    return (
+        f"PubMed holds {count} records for {day:%Y-%m-%d} alone, more than the {cap} one "
+        "query can return; narrow the term or use another date field."
+    )
 
 
 def _collect_warnings(result: dict, warnings: list[str]) -> None:
     for key in ("PhraseIgnored", "QuotedPhraseNotFound", "OutputMessage"):
         for text in result.get("WarningList", {}).get(key, []):
-            message = f"{key}: {text}"
+            message = f"{key}: {clean_line(str(text))}"
             if message not in warnings:
                 warnings.append(message)
     for text in result.get("ErrorList", {}).get("PhraseNotFound", []):
-        message = f"PhraseNotFound: {text}"
+        message = f"PhraseNotFound: {clean_line(str(text))}"
         if message not in warnings:
             warnings.append(message)
 
@@ -245,7 +298,7 @@ def _check_xml(response: requests.Response) -> None:
         raise RetryableResponseError("answered with something that is not XML (an HTML page?)")
     match = _ERROR.search(body[:4096])
     if match:
-        message = match.group(1).decode("utf-8", "replace").strip()
+        message = clean_line(match.group(1).decode("utf-8", "replace"))[:300]
         if any(word in message.lower() for word in _TRANSIENT):
             raise RetryableResponseError(f"said {message!r}")
         raise PermanentResponseError(f"said {message!r}")

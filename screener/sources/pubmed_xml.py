@@ -1,17 +1,16 @@
 """Map PubMed EFetch XML (PubmedArticle and PubmedBookArticle) to `Record`s.
 
-Biopython's `Entrez.read` parses; this module only walks what it returns. Identifiers
+Biopython's Entrez parser (kept offline, see `entrez`) parses; this module only walks
+what it returns. Identifiers
 come from the article's own ArticleIdList and ELocationID, never from its ReferenceList
 (which holds the DOIs of the works it cites).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
 
 from screener.models import (
@@ -25,6 +24,8 @@ from screener.models import (
     Record,
 )
 from screener.normalize import clean_text, first_year, normalize_doi, normalize_pmcid
+from screener.sources.entrez import read_entrez
+from screener.sources.outside import safe_record
 
 SOURCE = "pubmed"
 
@@ -54,7 +55,7 @@ class PubmedXmlError(Exception):
 def parse_efetch(body: bytes) -> list[Record]:
     """Parse one EFetch response body into records (an empty set gives [])."""
     try:
-        parsed = Entrez.read(io.BytesIO(body), validate=False)
+        parsed = read_entrez(body)  # offline: never fetches a DTD
     except (NotXMLError, CorruptedXMLError, ValidationError, RuntimeError, ValueError) as exc:
         raise PubmedXmlError(f"{type(exc).__name__}: {exc}") from None
     return records_from_parsed(parsed)
@@ -68,7 +69,8 @@ def records_from_parsed(parsed: Any) -> list[Record]:
     else:  # the legacy shape: one list holding both kinds
         articles = [item for item in parsed if "MedlineCitation" in item]
         books = [item for item in parsed if "BookDocument" in item]
-    return [article_record(a) for a in articles] + [book_record(b) for b in books]
+    records = [article_record(a) for a in articles] + [book_record(b) for b in books]
+    return [safe_record(r) for r in records]
 
 
 def article_record(article: Mapping[str, Any]) -> Record:

@@ -239,10 +239,23 @@ def _m005_decision_recorder(db: sqlite_utils.Database) -> None:
     _audit_triggers(db, "decisions", key, "COALESCE(NULLIF(ROW.recorded_by, ''), ROW.reviewer)")
 
 
+def _m006_search_locks(db: sqlite_utils.Database) -> None:
+    # One process runs a search at a time; the row says who, so a second one can say so.
+    db.execute(
+        """CREATE TABLE search_locks (
+             search_name TEXT PRIMARY KEY,
+             pid INTEGER NOT NULL,
+             host TEXT NOT NULL,
+             since TEXT NOT NULL
+           )"""
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_foundation,
     _m002_enrichment,
     _m003_dedup_and_screening,
     _m004_extra_fields,
     _m005_decision_recorder,
+    _m006_search_locks,
 ]

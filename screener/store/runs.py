@@ -6,7 +6,7 @@ import os
 import socket
 import sqlite3
 
-from screener.errors import NotFoundError
+from screener.errors import NotFoundError, SearchBusyError
 from screener.models import Run
 from screener.store.base import _alive, now
 
@@ -35,6 +35,35 @@ class RunsMixin:
                GROUP BY s.name ORDER BY s.name"""
         )
         return [dict(row) for row in rows]
+
+    def lock_search(self, name: str) -> None:
+        """Take the search's lock for this process, or raise SearchBusyError naming its holder.
+
+        A lock left by a process that is gone (killed, crashed) on this host is taken over.
+        """
+        pid, host = os.getpid(), socket.gethostname()
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT pid, host, since FROM search_locks WHERE search_name = ?", (name,)
+            ).fetchone()
+            if row is not None and _held_by_other(row, pid, host):
+                raise SearchBusyError(_busy_message(name, row))
+            self.conn.execute(
+                """INSERT INTO search_locks (search_name, pid, host, since) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(search_name) DO UPDATE SET pid = excluded.pid,
+                     host = excluded.host, since = excluded.since""",
+                (name, pid, host, now()),
+            )
+
+    def unlock_search(self, name: str, *, force: bool = False) -> bool:
+        """Release the search's lock (held by this process, or any holder with `force`)."""
+        sql = "DELETE FROM search_locks WHERE search_name = ?"
+        args: tuple = (name,)
+        if not force:
+            sql += " AND pid = ? AND host = ?"
+            args = (name, os.getpid(), socket.gethostname())
+        with self.transaction():
+            return self.conn.execute(sql, args).rowcount > 0
 
     def start_run(self, **fields: object) -> int:
         """Insert a run marked running, owned by this process; return its id."""
@@ -118,6 +147,24 @@ class RunsMixin:
         return _run(row) if row else None
 
     # ---- records ---------------------------------------------------------------------
+
+
+def _held_by_other(row: sqlite3.Row, pid: int, host: str) -> bool:
+    if (row["pid"], row["host"]) == (pid, host):
+        return False
+    return row["host"] != host or _alive(row["pid"])  # another host: cannot tell, assume so
+
+
+def _busy_message(name: str, row: sqlite3.Row) -> str:
+    here = socket.gethostname()
+    where = "this machine" if row["host"] == here else f"host {row['host']}"
+    message = (
+        f"the search {name!r} is already being run by process {row['pid']} on {where} "
+        f"(since {row['since'][:19].replace('T', ' ')}); wait for it to finish."
+    )
+    if row["host"] != here:
+        message += f" If that process is gone, `screener search unlock {name}` releases the lock."
+    return message
 
 
 def _run(row: sqlite3.Row) -> Run:

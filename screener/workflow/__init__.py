@@ -10,6 +10,7 @@ from screener.workflow.searching import (
     load_saved_search,
     run_search,
     search_log,
+    unlock_search,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "load_saved_search",
     "run_search",
     "search_log",
+    "unlock_search",
 ]

@@ -47,10 +47,15 @@ def run_search(
             raise ScreenerError(f"internal: a {section} client is needed for [{section}]")
     store.mark_interrupted_runs()
     store.save_search(search.name, search.path, search.description, search.text)
-    if search.pubmed is not None:
-        yield from run_pubmed(store, search, search.pubmed, pubmed_client, cutoff)
-    if search.crossref is not None:
-        yield from run_crossref(store, search, search.crossref, crossref_client, cutoff)
+    # One process per search: two would fetch everything twice and trip rate limits.
+    store.lock_search(search.name)
+    try:
+        if search.pubmed is not None:
+            yield from run_pubmed(store, search, search.pubmed, pubmed_client, cutoff)
+        if search.crossref is not None:
+            yield from run_crossref(store, search, search.crossref, crossref_client, cutoff)
+    finally:
+        store.unlock_search(search.name)
 
 
 def guarded_run(store: Store, run_id: int, body: Iterator[Event]) -> Iterator[Event]:
@@ -173,17 +178,30 @@ def _fetch_pubmed(
     yield FetchPlanned("pubmed", plan.count, to_fetch, len(known), len(plan.windows))
     missing: list[str] = []
     for _window, ids, body in client.prefetch(jobs):
-        try:
-            records = parse_efetch(body)
-        except PubmedXmlError as exc:
-            raise SourceError(f"PubMed EFetch returned unreadable XML ({exc}).") from None
-        _linked, new = store.add_records(run_id, records)
-        returned = {r.source_id for r in records}
-        missing.extend(pmid for pmid in ids if pmid not in returned)
+        lacking, new = _store_batch(store, run_id, ids, body)
+        missing.extend(lacking)
         yield BatchStored("pubmed", len(ids), new)
+    if missing:
+        # Paging the history server gave less than ESearch listed (a lower EFetch cap, a
+        # transient gap): ask for those PMIDs by id once before calling them missing.
+        by_id = pubmed.Window(start=plan.windows[0].start, end=plan.windows[-1].end, count=0)
+        retry, missing = [(by_id, missing)], []
+        for _window, ids, body in client.prefetch(retry):
+            missing.extend(_store_batch(store, run_id, ids, body)[0])
     if missing:
         note = f"EFetch did not return {len(missing)} PMID(s) ESearch listed: {missing[:10]}"
         store.update_run(run_id, warnings="\n".join([*plan.warnings, note]))
+
+
+def _store_batch(store: Store, run_id: int, ids, body: bytes) -> tuple[list[str], int]:
+    """Parse and store one EFetch body; return the PMIDs it lacked, and how many are new."""
+    try:
+        records = parse_efetch(body)
+    except PubmedXmlError as exc:
+        raise SourceError(f"PubMed EFetch returned unreadable XML ({exc}).") from None
+    _linked, new = store.add_records(run_id, records)
+    returned = {r.source_id for r in records}
+    return [pmid for pmid in ids if pmid not in returned], new
 
 
 def list_searches(store: Store, queries_dir: Path | None = None) -> list[dict]:
@@ -205,6 +223,11 @@ def list_searches(store: Store, queries_dir: Path | None = None) -> list[dict]:
             row.update(path=str(path), description=search.description)
             row["sources"] = [s for s in ("pubmed", "crossref") if getattr(search, s)]
     return sorted(searches.values(), key=lambda row: row["name"])
+
+
+def unlock_search(store: Store, search_name: str) -> bool:
+    """Release a search's lock whoever holds it (for a process gone on another machine)."""
+    return store.unlock_search(search_name, force=True)
 
 
 def search_log(store: Store, search_name: str | None = None) -> list[Run]:
