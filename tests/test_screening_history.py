@@ -89,3 +89,39 @@ def test_a_curious_reviewer_cannot_erase_a_conflict_from_agreement(tmp_path, run
     assert refused.exit_code == 1 and "only adjudicators" in refused.output
     plain = runner.invoke(main, ["agreement"])
     assert "Counted only over reconciled records" in plain.stdout
+
+
+def test_only_an_adjudicator_changes_who_screens(tmp_path, runner, monkeypatch):
+    db = tmp_path / "r.sqlite"
+    monkeypatch.setenv("SCREENER_DB", str(db))
+    _review(db)
+    added = runner.invoke(main, ["review", "settings", "--reviewer", "eve"])
+    assert added.exit_code == 1 and "only an adjudicator" in added.output
+    assert runner.invoke(main, ["review", "settings", "--reviewer", "eve", "--as", "ann"]).exit_code
+    terms = runner.invoke(main, ["review", "settings", "--include-term", "exosom*"])
+    assert terms.exit_code == 0  # highlight terms change nothing anyone reports
+    done = runner.invoke(main, ["review", "settings", "--reviewer", "eve", "--as", "cy"])
+    assert done.exit_code == 0 and "eve" in done.stdout
+    again = runner.invoke(main, ["review", "init", "--reviewer", "x", "--reviewer", "y", "--force"])
+    assert again.exit_code == 1 and "only an adjudicator" in again.output
+
+
+def test_resolve_overrides_a_unanimous_decision_only_when_asked(tmp_path, runner, monkeypatch):
+    db = tmp_path / "r.sqlite"
+    monkeypatch.setenv("SCREENER_DB", str(db))
+    _review(db)
+    with Store(db) as store:
+        for who in ("ann", "bob"):
+            flow.ReviewerQueue.open(store, who, TA).decide(1, "include")
+    args = ["resolve", "1", "--decision", "exclude", "--reason", "Wrong population", "--as", "cy"]
+    refused = runner.invoke(main, args)
+    assert refused.exit_code == 1 and "--override" in refused.output
+    assert runner.invoke(main, [*args, "--override"]).exit_code == 1  # no rationale
+    done = runner.invoke(main, [*args, "--override", "--rationale", "animal study"])
+    assert done.exit_code == 0, done.output
+    same = runner.invoke(main, ["resolve", "2", "--decision", "include", "--as", "cy"])
+    assert same.exit_code == 0  # nothing agreed on #2 yet: an ordinary resolution
+    late = runner.invoke(
+        main, ["resolve", "3", "--decision", "include", "--as", "cy", "--stage", "full-text"]
+    )
+    assert late.exit_code == 1 and "did not pass title/abstract" in late.output

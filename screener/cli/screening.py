@@ -64,11 +64,14 @@ def review() -> None:
     help="Read everything from a review.toml instead (see README).",
 )
 @click.option("--force", is_flag=True, help="Replace the settings of a review set up already.")
+@click.option(
+    "--as", "who", default="", help="Your name (an adjudicator, to replace existing settings)."
+)
 @db_option
 @json_option
 @handle_errors
 def init_cmd(
-    reviewers, adjudicators, required, reasons, toml_file, force, db_path, as_json
+    reviewers, adjudicators, required, reasons, toml_file, force, who, db_path, as_json
 ) -> None:
     """Set up screening for this review (stored in the review database)."""
     with open_store(db_path, create=True) as store:
@@ -78,12 +81,12 @@ def init_cmd(
                 "or replace every setting with `screener review init --force`."
             )
         if toml_file is not None:
-            settings = flow.settings_from_file(store, _read(toml_file), str(toml_file))
+            settings = flow.settings_from_file(store, _read(toml_file), str(toml_file), who)
         else:
             values = dict(reviewers=reviewers, adjudicators=adjudicators, required=required)
             if reasons:
                 values["exclusion_reasons"] = reasons
-            settings = flow.save_settings(store, ReviewSettings(**values))
+            settings = flow.change_settings(store, ReviewSettings(**values), who)
     _show_settings(settings, as_json)
 
 
@@ -93,16 +96,22 @@ def init_cmd(
 @click.option("--adjudicator", "adjudicators", multiple=True, help="Add an adjudicator.")
 @click.option("--include-term", "include_terms", multiple=True, help="Add a highlight term.")
 @click.option("--exclude-term", "exclude_terms", multiple=True, help="Add an exclude term.")
+@click.option(
+    "--as", "who", default="", help="Your name: an adjudicator, to change who screens or how."
+)
 @db_option
 @json_option
 @handle_errors
 def settings_cmd(
-    toml_file, reviewers, adjudicators, include_terms, exclude_terms, db_path, as_json
+    toml_file, reviewers, adjudicators, include_terms, exclude_terms, who, db_path, as_json
 ) -> None:
-    """Show the settings; load a review.toml (TOML_FILE) or add names and terms."""
+    """Show the settings; load a review.toml (TOML_FILE) or add names and terms.
+
+    Once the review names adjudicators, only they may change it (--as NAME); anyone may
+    add highlight terms."""
     with open_store(db_path) as store:
         if toml_file is not None:
-            settings = flow.settings_from_file(store, _read(toml_file), str(toml_file))
+            settings = flow.settings_from_file(store, _read(toml_file), str(toml_file), who)
         else:
             settings = flow.load_settings(store)
             added = dict(
@@ -115,7 +124,9 @@ def settings_cmd(
                 k: tuple(dict.fromkeys((*getattr(settings, k), *v))) for k, v in added.items() if v
             }
             if changes:
-                settings = flow.save_settings(store, dataclasses.replace(settings, **changes))
+                settings = flow.change_settings(
+                    store, dataclasses.replace(settings, **changes), who
+                )
     _show_settings(settings, as_json)
 
 
@@ -263,6 +274,11 @@ def _print_late_changes(stage: str, viewer: str, db_path: Path | None, as_json: 
 @click.option("--reason", default="", help="Exclusion reason (required to exclude at full text).")
 @click.option("--rationale", default="", help="Why: recorded with the resolution.")
 @click.option("--as", "adjudicator", required=True, help="The adjudicator's name.")
+@click.option(
+    "--override",
+    is_flag=True,
+    help="Overrule a decision the reviewers agreed on (with --rationale).",
+)
 @stage_option
 @db_option
 @json_option
@@ -273,13 +289,18 @@ def resolve(
     reason: str,
     rationale: str,
     adjudicator: str,
+    override: bool,
     stage: str,
     db_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Record the final decision on RECORD at a stage (a conflict, or any record)."""
+    """Record the final decision on RECORD at a stage (a conflict, or any record).
+
+    Overriding a decision the reviewers agreed on needs --override and a --rationale."""
     with open_store(db_path) as store:
-        outcome = flow.resolve(store, record, stage, decision, reason, rationale, adjudicator)
+        outcome = flow.resolve(
+            store, record, stage, decision, reason, rationale, adjudicator, override=override
+        )
     if as_json:
         print_json(outcome)
         return

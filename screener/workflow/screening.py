@@ -7,6 +7,7 @@ function that returns votes takes the viewer and returns only what they may see.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -66,9 +67,30 @@ def save_settings(store: Store, settings: ReviewSettings) -> ReviewSettings:
     return settings
 
 
-def settings_from_file(store: Store, text: str, path: str) -> ReviewSettings:
+def settings_from_file(store: Store, text: str, path: str, who: str = "") -> ReviewSettings:
     """Read a review.toml and store it in the review (the file is a convenience)."""
-    return save_settings(store, ReviewSettings.from_toml_text(text, path))
+    return change_settings(store, ReviewSettings.from_toml_text(text, path), who)
+
+
+def change_settings(store: Store, new: ReviewSettings, who: str = "") -> ReviewSettings:
+    """Store `new` settings if `who` may: anyone sets a review up the first time, but once
+    it names adjudicators only one of them changes anything but highlight terms (who
+    screens and how conflicts are counted decide what the review reports).
+
+    On a local file this rests on honesty (`--as` is a name, not a login)."""
+    if store.get_setting(SETTINGS_KEY) is not None:
+        old = load_settings(store)
+        display_only = ("include_terms", "exclude_terms")
+        same = (
+            dataclasses.replace(new, **{name: getattr(old, name) for name in display_only}) == old
+        )
+        if old.adjudicators and not same and who.strip() not in old.adjudicators:
+            names = ", ".join(old.adjudicators)
+            raise ScreenerError(
+                f"only an adjudicator ({names}) may change who screens or how; add "
+                "--as ADJUDICATOR."
+            )
+    return save_settings(store, new)
 
 
 # ---- votes and outcomes -----------------------------------------------------------------
@@ -383,8 +405,10 @@ def resolve(
     reason: str,
     rationale: str,
     adjudicator: str,
+    override: bool = False,
 ) -> Outcome:
-    """Record the final decision on a record at a stage, with a rationale."""
+    """Record the final decision on a record at a stage, with a rationale. Overriding
+    what the reviewers agreed on takes `override` and a rationale."""
     _check_stage(stage)
     settings = load_settings(store)
     store.get_record(record_id)
@@ -400,6 +424,20 @@ def resolve(
             f"({', '.join(settings.adjudicators)})."
         )
     reason = settings.canonical_reason(reason) if reason else ""
+    if stage == FULL_TEXT and record_id not in set(stage_ids(store, FULL_TEXT, settings)):
+        raise ScreenerError(
+            f"record {record_id} did not pass title/abstract screening, so it has no "
+            "full-text decision; resolve it at title-abstract first."
+        )
+    now_standing = stage_outcomes(store, stage, settings, [record_id])[record_id]
+    unanimous = now_standing.status == "decided"
+    changed = (now_standing.decision, now_standing.reason) != (decision, reason)
+    if unanimous and changed and (not override or not rationale.strip()):
+        raise ScreenerError(
+            f"the reviewers agreed on record {record_id} at {stage} "
+            f"({now_standing.decision}); overriding a unanimous decision needs "
+            "--override and a --rationale."
+        )
     store.save_resolution(record_id, stage, decision, reason, rationale, adjudicator)
     return stage_outcomes(store, stage, settings, [record_id])[record_id]
 
