@@ -125,3 +125,17 @@ def test_resolve_overrides_a_unanimous_decision_only_when_asked(tmp_path, runner
         main, ["resolve", "3", "--decision", "include", "--as", "cy", "--stage", "full-text"]
     )
     assert late.exit_code == 1 and "did not pass title/abstract" in late.output
+
+
+def test_search_report_says_how_many_votes_changed_late(tmp_path, runner, monkeypatch):
+    db = tmp_path / "r.sqlite"
+    monkeypatch.setenv("SCREENER_DB", str(db))
+    _review(db)
+    with Store(db) as store:
+        flow.ReviewerQueue.open(store, "ann", TA).decide(1, "include")
+        flow.ReviewerQueue.open(store, "bob", TA).decide(1, "exclude", "Wrong population")
+        flow.ReviewerQueue.open(store, "ann", TA).decide(1, "exclude", "Wrong population")
+    text = runner.invoke(main, ["search", "report"]).stdout
+    assert "Votes changed after the other reviewer had voted (title-abstract): 1" in text
+    data = json.loads(runner.invoke(main, ["search", "report", "--json"]).stdout)
+    assert data["screening"]["votes_changed_after_other_voted"] == {TA: 1, "full-text": 0}

@@ -14,6 +14,7 @@ from screener.workflow.screening import (
     ReviewerQueue,
     all_votes,
     check_person,
+    count_late_changes,
     load_settings,
     stage_ids,
     stage_outcomes,
@@ -164,6 +165,20 @@ def search_report(store: Store) -> dict:
         "searches": store.list_searches(),
         "update_method": UPDATE_METHOD,
         "deduplication": {"method": DEDUP_METHOD, **dedup},
+        "screening": _screening_method(store),
+    }
+
+
+def _screening_method(store: Store) -> dict:
+    """How independent the screening was: votes changed after the other reviewer had
+    voted, per stage (agreement is computed on the first independent votes)."""
+    settings = load_settings(store)
+    return {
+        "reviewers": list(settings.reviewers),
+        "adjudicators": list(settings.adjudicators),
+        "votes_changed_after_other_voted": {
+            stage: len(count_late_changes(store, stage)) for stage in STAGES
+        },
     }
 
 
@@ -250,4 +265,20 @@ def search_report_markdown(report: dict) -> str:
         f"records ({dedup['links_confirmed_by_a_person']} confirmed by a person)",
         "",
     ]
+    screening = report.get("screening")
+    if screening and screening["reviewers"]:
+        changed = screening["votes_changed_after_other_voted"]
+        lines += [
+            "## Screening",
+            "",
+            f"Records were screened independently by {len(screening['reviewers'])} reviewers, "
+            "blinded to each other's votes until a record was reconciled; agreement is "
+            "reported on each reviewer's first independent vote.",
+            "",
+            *(
+                f"- Votes changed after the other reviewer had voted ({stage}): {n}"
+                for stage, n in changed.items()
+            ),
+            "",
+        ]
     return "\n".join(lines)
