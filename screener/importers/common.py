@@ -275,17 +275,27 @@ def safe_fields(fields: dict[str, Any]) -> dict[str, Any]:
     The one place where text from an imported file enters the review: every reader's
     drafts pass here, so no reader can forget it.
     """
-    return {name: _safe(value) for name, value in fields.items()}
+    for name, value in fields.items():  # in place, with the common cases inline: it is hot
+        if type(value) is str:
+            if not value.isprintable():
+                fields[name] = clean_text(value)
+        elif value and type(value) is tuple:
+            fields[name] = _safe(value)
+    return fields
 
 
 def _safe(value: Any) -> Any:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, tuple):
-        return tuple(_safe(item) for item in value)
-    if isinstance(value, list):
-        return [_safe(item) for item in value]
+    if type(value) is str:
+        return value if value.isprintable() else clean_text(value)
+    if type(value) is tuple or type(value) is list:
+        if value and type(value[0]) is str and all(map(_printable, value)):
+            return value  # the common case: a tuple of plain strings, kept as it is
+        return type(value)(_safe(item) for item in value)
     return value
+
+
+def _printable(value: Any) -> bool:
+    return type(value) is str and value.isprintable()
 
 
 _NOT_CONTENT = frozenset({"entry_type", "flags", "language", "publication_types", "extra"})

@@ -176,10 +176,6 @@ class TextFile:
         Cleaning here, before any reader splits a value (keywords on ";", authors on
         " and "), keeps an escape sequence's parameters from surviving as text.
         """
-        for line in self._raw_lines():
-            yield line if line.isprintable() else clean_text(line)
-
-    def _raw_lines(self) -> Iterator[str]:
         if self.wide:
             yield from self._wide_lines()
             return
@@ -194,7 +190,7 @@ class TextFile:
                     cut = block.rfind(b"\n") + 1
                     pending = block[cut:]
                     if cut:
-                        lines = self._decode_block(_chomp(block[: cut - 1]), number)
+                        lines = _safe(self._decode_block(_chomp(block[: cut - 1]), number))
                         number += len(lines)
                         yield from lines
         except OSError as exc:
@@ -202,7 +198,7 @@ class TextFile:
                 f"{self.path}: cannot read the file: {exc.strerror or exc}"
             ) from None
         if pending:
-            yield from self._decode_block(_chomp(pending), number)
+            yield from _safe(self._decode_block(_chomp(pending), number))
 
     def _decode_block(self, raw: bytes, before: int) -> list[str]:
         """The lines of a run of whole lines (no final newline); `before` lines came earlier."""
@@ -302,7 +298,21 @@ class TextFile:
         lines = _NEWLINES.split(text.lstrip("\ufeff"))
         if lines and lines[-1] == "":
             lines.pop()
-        yield from lines
+        yield from _safe(lines)
+
+
+# What `clean_text` removes (a tab alone makes a line not printable, but needs nothing).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe(lines: list[str]) -> list[str]:
+    """The lines, cleaned only when the block holds something to clean (the rare case)."""
+    if all(map(str.isprintable, lines)):
+        return lines
+    return [
+        clean_text(line) if not line.isprintable() and _UNSAFE.search(line) else line
+        for line in lines
+    ]
 
 
 def _is_utf8(raw: bytes) -> bool:
