@@ -43,14 +43,17 @@ def test_odd_medline_lines_are_kept_with_warnings_not_refused():
 
 def test_bibtex_strings_latex_names_dates_and_duplicates():
     result = read_file(DATA / "semantics.bib", "x")
-    paren, full, chapter = result.records
+    paren, full, chapter, undefined = result.records
     # @misc( ... ): parentheses are valid BibTeX; macros concatenated with #.
     assert paren.source_id == "paren2001"
     assert paren.authors == ("César, Jean", "Doe, John")
     assert paren.title == "The Σ^0 baryon, ~ and Über-emphasis"  # the first title is kept
-    (warning,) = result.warnings
-    assert (warning.entry, warning.tag, warning.line) == (1, "title", 9)
-    assert "given twice" in warning.message
+    twice, macro = result.warnings
+    assert (twice.entry, twice.tag, twice.line) == (1, "title", 9)
+    assert "given twice" in twice.message
+    assert (macro.entry, macro.tag) == (4, "journal")
+    assert "no @string defines 'natgeo': kept as written" in macro.message
+    assert undefined.journal == "natgeo"
     # fjournal (here a macro) over journal, which becomes the abbreviation; date over year.
     assert full.journal == "Journal of Geophysical Research"
     assert full.journal_abbrev == "J. Geophys. Res."

@@ -1,7 +1,10 @@
 """Read BibTeX/BibLaTeX files (Zotero, JabRef, Google Scholar, Scopus, WoS): `read`.
 
-`bibtexparser` 2.x splits the file into blocks (entries in braces or parentheses); its
-middlewares are deliberately not run, and values are resolved here from the raw text:
+`bibtexparser` 2.x splits the file into blocks (entries in braces or parentheses). Its
+middlewares are deliberately not run: its string resolution ignores `#`, its
+LatexDecodingMiddleware would decode DOIs and URLs too (`\\_` is a literal there), and its
+RemoveEnclosing step must not run before macros are expanded. Values are resolved here
+from the raw text instead, using bibtexparser's own name functions:
 
 * `@string` macros with `#` concatenation (`jean # " " # cesar`), which bibtexparser's
   ResolveStringReferencesMiddleware does not expand, and BibTeX's month macros;
@@ -103,24 +106,28 @@ MONTHS = {
 }
 
 
-def resolve(value: str, macros: dict[str, str]) -> str:
+def resolve(value: str, macros: dict[str, str], unknown: list[str] | None = None) -> str:
     """A raw BibTeX value as text: `{...}`/`"..."` parts unwrapped, macros expanded,
-    parts joined by `#` concatenated. Unknown macro names are kept as written."""
+    parts joined by `#` concatenated. Unknown macro names are kept as written (and
+    listed in `unknown`)."""
     value = value.strip()
     if "#" not in value:  # the common case, without walking the value
-        if len(value) >= 2 and (value[0], value[-1]) in (("{", "}"), ('"', '"')):
-            return value[1:-1]
-        return macros.get(value.lower(), value)
+        return _part(value, macros, unknown)
     parts = _concatenated(value)
     if parts is None:
         return value
-    out = []
-    for part in parts:
-        if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
-            out.append(part[1:-1])
-        else:
-            out.append(macros.get(part.lower(), part))
-    return "".join(out)
+    return "".join(_part(part, macros, unknown) for part in parts)
+
+
+def _part(part: str, macros: dict[str, str], unknown: list[str] | None) -> str:
+    if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
+        return part[1:-1]
+    known = macros.get(part.lower())
+    if known is not None:
+        return known
+    if unknown is not None and part and not part.isdigit():
+        unknown.append(part)
+    return part
 
 
 def _concatenated(value: str) -> list[str] | None:
@@ -186,7 +193,10 @@ def _fields(block: Entry, line: int, draft: Draft, macros: dict[str, str]) -> di
         if key in raw:
             draft.warn(where, key, f"field {key!r} given twice in this entry: the first is kept")
             continue
-        raw[key] = resolve(str(item.value), macros)
+        unknown: list[str] = []
+        raw[key] = resolve(str(item.value), macros, unknown)
+        for name in unknown:
+            draft.warn(where, key, f"no @string defines {name!r}: kept as written")
     return raw
 
 
