@@ -172,16 +172,22 @@ def test_mixed_encodings_and_a_byte_order_mark_in_mid_file():
     assert result.records[1].authors == ("Dupré, A.",)
 
 
-def test_missing_er_and_ty_are_problems_with_lines():
+def test_missing_er_is_a_warning_missing_ty_and_cut_short_are_problems():
     result = read("missing_er.ris")
-    assert [r.title for r in result.records] == ["First entry is fine", "Third entry is fine"]
-    assert [(p.entry, p.line) for p in result.problems] == [(2, 7), (4, 19), (5, 23)]
+    assert [r.title for r in result.records] == [
+        "First entry is fine",
+        "Second entry never ends",  # ended by the next TY, as Zotero and EndNote read it
+        "Third entry is fine",
+    ]
+    assert [(p.entry, p.line) for p in result.problems] == [(4, 19), (5, 23)]
+    (warning,) = result.warnings
+    assert (warning.entry, warning.line, warning.tag) == (2, 11, "ER")
     assert "no 'ER  -' line ends this entry before the next one starts at line 12" in (
-        result.problems[0].message
+        warning.message
     )
-    assert "no 'TY  -' line" in result.problems[1].message
-    assert "the file ends inside this entry" in result.problems[2].message
-    assert result.records[1].doi == "10.5555/third.2022"
+    assert "no 'TY  -' line" in result.problems[0].message
+    assert "the file ends inside this entry" in result.problems[1].message
+    assert result.records[2].doi == "10.5555/third.2022"
 
 
 def test_ovid_medline_id_is_a_pmid_but_embase_id_is_not():

@@ -1,7 +1,8 @@
 """Read RIS exports (Scopus, Web of Science, Embase, Ovid, EndNote, Zotero, ...): `read`.
 
 A streaming reader of its own rather than rispy: it keeps the line where each entry
-starts, reports a missing `ER` or `TY` as a problem instead of merging entries, keeps
+starts, ends an entry at the next `TY` when its `ER` is missing (with a warning; a file
+cut short inside an entry, or tags without a `TY`, are problems), keeps
 authors in file order whatever mix of `AU`/`A1` a producer writes, and reads 100,000
 entries in seconds. Producers disagree on a few tags; `DIALECTS` says, per producer,
 how those are read, and `dialect_of` tells the producer from the entry itself. Rules
@@ -139,8 +140,8 @@ def read(source: TextFile) -> Iterator[Draft]:
             continue
         tag, value = match.group(1), (match.group(2) or "").strip()
         if tag == "TY":
-            if tags is not None:
-                yield _unfinished(entry, start, number)
+            if tags is not None:  # no ER: Zotero and EndNote start a new entry at TY too
+                yield _unfinished(entry, start, number, tags, intern)
             entry, start, orphan = entry + 1, number, False
             tags = {"TY": [value]}
             values, last_tag = tags["TY"], tag
@@ -175,13 +176,24 @@ def _continue(values: list[str], line: str, tag: str) -> None:
         values[-1] = f"{values[-1]} {text}" if values[-1] else text
 
 
-def _unfinished(entry: int, start: int, next_line: int) -> Draft:
-    return Draft(
-        entry,
-        start,
-        error=f"no 'ER  -' line ends this entry before the next one starts at line {next_line}: "
-        "the entries may have been merged; check the export",
+def _unfinished(
+    entry: int, start: int, next_line: int, tags: dict[str, list[str]], intern: Interner
+) -> Draft:
+    if len(tags) <= 1:  # a TY and nothing else: nothing to keep
+        return Draft(
+            entry,
+            start,
+            error=f"an empty entry (a 'TY' line, then the next one at "
+            f"line {next_line}): check the export",
+        )
+    draft = build(entry, start, tags, intern)
+    draft.warn(
+        next_line - 1,
+        "ER",
+        f"no 'ER  -' line ends this entry before the next one starts at line {next_line}: "
+        "read up to there",
     )
+    return draft
 
 
 def _orphan(entry: int, start: int) -> Draft:
