@@ -313,8 +313,11 @@ def build_stress(
         source = by_id[rng.choice(sorted(group))]
         if not source.title:
             continue
+        bare = _without_ids(source)
+        if any(by_id[m].doi for m in group):  # "a DOI in one copy only": not a second DOI
+            bare = replace(bare, source="had-doi")
         for name in rng.sample(names, len(names)):
-            copy = CORRUPTIONS[name](_without_ids(source), rng)
+            copy = CORRUPTIONS[name](bare, rng)
             if copy is not None:
                 break
         else:

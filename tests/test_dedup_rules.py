@@ -251,3 +251,9 @@ def test_a_rule_can_be_switched_off_for_leave_one_out():
     finally:
         rules.DISABLED.discard("locator-quality")
     assert verdict(ORIGINAL, copy) == DUPLICATE
+
+
+def test_a_hyphen_lost_from_a_word_number_is_not_another_part():
+    a = rec(1, title="First-line docetaxel in advanced lung cancer: a phase III study")
+    b = rec(2, title="Firstline docetaxel in advanced lung cancer: a phase III study")
+    assert verdict(a, b) == DUPLICATE

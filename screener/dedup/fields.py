@@ -94,7 +94,7 @@ class Prepared:
         self.supplement = (
             self.venue.supplement
             or self.issue.startswith("s")
-            or (self.pages.shape == MARKED and self.pages.start != "")
+            or (self.pages.shape == MARKED and record.pages.strip()[:1] in ("S", "s"))
         )
         self.shifted = not self.volume and bool(self.issue) and bool(self.pages.start)
         self.completeness = completeness(record)
@@ -234,9 +234,12 @@ def every_author_agrees(p: Prepared, q: Prepared, detail: str) -> bool:
 
 
 def numbers_conflict(p: TitleInfo, q: TitleInfo, contained: bool) -> bool:
-    """Series numbers disagree ("Part 1" vs "Part 2", "I" vs "II")."""
+    """Series numbers disagree ("Part 1" vs "Part 2", "I" vs "II"). Titles with the very
+    same letters and digits never do ("first-line" / "firstline" only split differently)."""
     a, b = p.numbers, q.numbers
     if a == b:
+        return False
+    if p.squashed and p.squashed == q.squashed and rules.enabled("title-mangled"):
         return False
     if contained:
         short, long = (a, b) if len(p.squashed) <= len(q.squashed) else (b, a)

@@ -27,8 +27,8 @@ RULES: dict[str, str] = {
         "articles, '&'/'and' and punctuation, and expanding ISO4 abbreviations"
     ),
     "title-mangled": (
-        "titles equal except for one lost or changed character in a token with digits or "
-        "brackets (a gene or chemical name) count as a strong title"
+        "titles that differ only by digits one of them lost (a gene or chemical name "
+        "mangled), or only in how words are split, are not other numbered parts"
     ),
     "doi-container": (
         "a DOI carried by more than six records of the review (a meeting supplement, an "
@@ -47,9 +47,12 @@ RULES: dict[str, str] = {
 #   titles look recurring were found in stress copies of respiratory records;
 # - journal-normal: a journal with a meeting suffix against the meeting's own name
 #   ("... Haemostasis. Conference: ..." / "23rd Congress of ...") was found when
-#   haematology lost a pair.
+#   haematology lost a pair;
+# - title-mangled: titles with the same letters and digits split differently
+#   ("first-line" / "firstline" read as the number "first") in a respiratory stress copy.
 WRITTEN_FROM: dict[str, frozenset[str]] = {name: frozenset() for name in RULES}
 WRITTEN_FROM["locator-quality"] = frozenset({"respiratory"})
+WRITTEN_FROM["title-mangled"] = frozenset({"respiratory"})
 WRITTEN_FROM["journal-normal"] = frozenset({"haematology"})
 
 DISABLED: set[str] = set()
