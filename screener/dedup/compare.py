@@ -41,6 +41,18 @@ best over the title's translations ("[...]", "<ORIGINAL>", "; " parts).
    issue, full page range, venue or a translation marker, and first author); `uncertain`
    with a partial locator match.
 7. Good title (85-95) with year, authors and venue: `uncertain`.
+
+Rules added for exports the engine had never seen (named in `screener.dedup.rules`, which
+also records the benchmark sets looked at while writing each):
+- locator-quality / exact-core: a garbled volume or page string ("1)", "Suppl-23", "P12",
+  the end page alone, a swap with the issue, a supplement number as volume) is WEAK:
+  never a conflict; ignored when the title, every author and the year agree, else a soft
+  conflict (a person decides);
+- title-mangled: digits lost from a name ("IL-6" / "IL-") with every author and the year
+  the same, or titles with the same letters split differently, are not numbered parts;
+- title-truncated: a title cut at a database field length counts as a strong title;
+- doi-container: DOIs on more than `MAX_DOI_SHARE` records are dropped (see `engine`);
+- journal-normal: see `screener.dedup.venues` and the table in `screener.dedup.journals`.
 """
 
 from __future__ import annotations
