@@ -320,7 +320,7 @@ class DedupReviewApp(NoticesMixin, App):
 
     def _topbar_text(self) -> Text:
         text = Text(" screener ", style="bold reverse")
-        text.append(f" dedup review · {self.who}")
+        text.append(f" dedup review · {clean_line(self.who)}")
         if self.store is not None:
             text.append(f" · {len(self.items)} pairs · {self.saved} saved")
             if self.saving or self.todo:
