@@ -563,6 +563,7 @@ def test_resolve_shows_both_votes_and_records_the_resolution(review):
             await pilot.press("e", "1")
             assert isinstance(app.screen, TextPrompt)
             await pilot.press(*"mice only", "enter")
+            await ready(pilot)  # stored by a worker, beside the screen
             with Store(review) as other:
                 (row,) = other.resolution_rows(TA)
             assert (row["record_id"], row["decision"], row["reason"]) == (
@@ -587,6 +588,7 @@ def test_resolve_by_someone_not_allowed_shows_the_error(review):
             # Someone the review does not know is stopped before seeing anything.
             assert "not a reviewer or adjudicator" in widget_text(app)
             await pilot.press("i", *"ok", "enter")
+            await ready(pilot)
             with Store(review) as other:
                 assert other.resolution_rows() == []
 

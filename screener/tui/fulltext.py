@@ -16,7 +16,7 @@ from screener.tui import opener
 from screener.tui.dialogs import TextPrompt
 from screener.tui.messages import FulltextOpened
 from screener.tui.notices import FAILURES
-from screener.workflow.screening import RecordView, ReviewerQueue, attach_fulltext
+from screener.workflow.screening import RecordView, ReviewerQueue
 
 
 class FulltextMixin:
@@ -47,7 +47,7 @@ class FulltextMixin:
             return
         location = location.strip()
         try:
-            attach_fulltext(self.queue.store, record_id, location, self.queue.reviewer)
+            self.queue.attach_fulltext(record_id, location)
         except FAILURES as exc:
             self.fail(exc)
             return

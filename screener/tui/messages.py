@@ -63,3 +63,14 @@ class SavesChanged(Message):
 
     pending: int
     error: str = ""
+
+
+@dataclass
+class ResolutionSaved(Message):
+    """An adjudicator's resolution is stored (or `error` says why not)."""
+
+    record_id: int
+    decision: str
+    reason: str
+    rationale: str
+    error: str = ""

@@ -23,7 +23,7 @@ from screener.store import Store
 from screener.tui import render
 from screener.tui.dialogs import HelpScreen, ReasonPicker, TextPrompt
 from screener.tui.keys import RESOLVE_HINTS, RESOLVE_KEYS, SCROLL_BINDINGS, for_stage
-from screener.tui.messages import ConflictsLoaded, LoadFailed
+from screener.tui.messages import ConflictsLoaded, LoadFailed, ResolutionSaved
 from screener.tui.notices import FAILURES
 from screener.tui.widgets import KeyHints, RecordPanel, record_of
 from screener.workflow.screening import Conflict, conflicts, load_settings, resolve
@@ -199,16 +199,24 @@ class ResolveScreen(Screen):
 
         self.app.push_screen(prompt, answered)
 
+    @work(thread=True, exit_on_error=False, group="resolve")
     def resolve_record(self, record_id: int, decision: str, reason: str, rationale: str) -> None:
-        assert self.store is not None
+        """Store the resolution on this thread's own connection: a review locked by an
+        import never freezes the screen; the result comes back as `ResolutionSaved`."""
+        error = ""
         try:
-            resolve(
-                self.store, record_id, self.stage, decision, reason, rationale, self.adjudicator
-            )
+            with Store(self.db_path) as store:
+                resolve(store, record_id, self.stage, decision, reason, rationale, self.adjudicator)
         except FAILURES as exc:
-            self.fail(exc)
+            error = str(exc)
+        self.post_message(ResolutionSaved(record_id, decision, reason, rationale, error))
+
+    def on_resolution_saved(self, message: ResolutionSaved) -> None:
+        if message.error:
+            self.fail(message.error)
             return
-        self.resolved[record_id] = (decision, reason, rationale)
+        record_id, decision = message.record_id, message.decision
+        self.resolved[record_id] = (decision, message.reason, message.rationale)
         self.app.notify(f"#{record_id} resolved as {decision}.", markup=False)
         following = [
             i

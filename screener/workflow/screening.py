@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from screener.errors import ImportFileError, ScreenerError
+from screener.errors import ImportFileError, NotFoundError, ScreenerError
 from screener.exporters import csv_writer
 from screener.merging import merge_group
 from screener.models import Record
@@ -196,6 +196,8 @@ class ReviewerQueue:
     # Notes of records whose decision was undone: a note belongs to the reviewer's
     # reading of the record, not to the decision, so it waits for the next decision.
     kept_notes: dict[int, str] = field(default_factory=dict)
+    # Full-text locations attached in this session (shown before their save lands).
+    attached: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, store: Store, reviewer: str, stage: str, ids: list[int] | None = None):
@@ -233,7 +235,7 @@ class ReviewerQueue:
             record=self.merged_record(record_id),
             group_size=self.group_sizes.get(record_id, 1),
             own=self.own.get(record_id),
-            fulltext=self.store.fulltext(record_id),
+            fulltext=self.attached.get(record_id) or self.store.fulltext(record_id),
         )
 
     def merged_record(self, record_id: int) -> Record:
@@ -307,6 +309,18 @@ class ReviewerQueue:
             self.own[record_id] = restored
         return record_id
 
+    def attach_fulltext(self, record_id: int, location: str) -> str:
+        """Note where a record's full text is (saved like a decision, in order)."""
+        location = location.strip()
+        if not location:
+            raise ScreenerError("give a path or URL of the full text.")
+        if record_id not in self.ids:
+            raise NotFoundError(f"record {record_id} is not in this queue.")
+        reviewer = self.reviewer
+        self._write(lambda store: store.save_fulltext(record_id, location, reviewer))
+        self.attached[record_id] = location
+        return location
+
     def _write(self, write: Callable[[Store], None]) -> None:
         if self.writer is None:
             write(self.store)
@@ -334,16 +348,6 @@ class ReviewerQueue:
         """Positions in this queue of records matching `text`."""
         hits = set(self.store.search_ids(text))
         return [i for i, rid in enumerate(self.ids) if rid in hits]
-
-
-def attach_fulltext(store: Store, record_id: int, location: str, who: str) -> str:
-    """Note where a record's full text (a PDF path or URL) is; audited like a decision."""
-    location = location.strip()
-    if not location:
-        raise ScreenerError("give a path or URL of the full text.")
-    store.get_record(record_id)
-    store.save_fulltext(record_id, location, who)
-    return location
 
 
 def group_record(store: Store, record_id: int) -> tuple[Record, int]:
