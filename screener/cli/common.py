@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -18,7 +19,7 @@ from screener import workflow
 from screener.cli.output import remember_review_db, write_text
 from screener.errors import ScreenerError
 from screener.store import Store
-from screener.textsafe import safe_for_terminal
+from screener.textsafe import clean_line, safe_for_terminal
 
 DEFAULT_DB = Path("db") / "review.sqlite"
 
@@ -86,16 +87,24 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+# JSON escapes C0 controls itself; C1 controls (which some terminals obey as CSI/OSC) and
+# bidi overrides are written as \u escapes too, so the value is unchanged for a parser.
+_JSON_RISKY = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(value: Any) -> None:
-    click.echo(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    click.echo(_JSON_RISKY.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def warn(message: str) -> None:
-    click.secho(f"Warning: {message}", fg="yellow", err=True)
+    click.secho(f"Warning: {safe_for_terminal(message)}", fg="yellow", err=True)
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
-    """A plain aligned text table (no colour: it is often piped)."""
+    """A plain aligned text table (no colour: it is often piped); cells from outside are
+    printed on one line without control characters."""
+    rows = [[clean_line(safe_for_terminal(c)) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(str(c))) for w, c in zip(widths, row, strict=True)]
