@@ -400,3 +400,51 @@ def test_crossref_text_with_escape_sequences_is_stored_clean():
     record = record_from_crossref(item)
     assert record.title == "A title"
     assert "\x1b" not in record.authors[0] and "\x9b" not in record.journal
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
+def test_parse_workers_end_when_the_run_is_killed(tmp_path):
+    with _standin(3000) as standin:
+        standin.state.latency = 0.2
+        proc, _cmd, _env = _start(tmp_path, standin.url)
+        _wait_for_efetch(standin, proc)
+        limit = time.monotonic() + 20
+        while time.monotonic() < limit and len(_children(proc.pid)) < 2:
+            time.sleep(0.1)
+        workers = _children(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        limit = time.monotonic() + 5
+        while time.monotonic() < limit and any(os.path.exists(f"/proc/{w}") for w in workers):
+            time.sleep(0.1)
+    assert workers  # the run parsed in worker processes
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}")]
+    assert alive == [], "worker processes outlived the run"
+
+
+def test_the_markup_free_fast_path_cleans_exactly_as_normalize_does():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from screener.normalize import clean_text as reference
+    from screener.sources.pubmed_xml import clean_text
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text())
+    def same(text: str) -> None:
+        assert clean_text(text) == reference(text)
+
+    same()

@@ -56,7 +56,10 @@ def pubmed_client() -> pubmed.PubmedClient:
         **_bounds(),
     )
     batch = _number("SCREENER_PUBMED_BATCH", "1000")
-    return pubmed.PubmedClient(http, email=email, api_key=api_key, batch_size=batch)
+    processes = _number("SCREENER_PARSE_PROCESSES", str(min(2, os.cpu_count() or 1)))
+    return pubmed.PubmedClient(
+        http, email=email, api_key=api_key, batch_size=batch, parse_processes=processes
+    )
 
 
 def crossref_client() -> crossref.CrossrefClient:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -48,15 +51,21 @@ def run_cmd(file: Path, cutoff: str | None, db_path: Path | None, as_json: bool)
                 "give the same records. A cutoff of today or earlier is reproducible."
             )
     finished: list[Run] = []
+    pubmed_client = clients.pubmed_client() if saved.pubmed else None
     with open_store(db_path, create=True) as store:
         events = workflow.run_search(
             store,
             saved,
-            pubmed_client=clients.pubmed_client() if saved.pubmed else None,
+            pubmed_client=pubmed_client,
             crossref_client=clients.crossref_client() if saved.crossref else None,
             cutoff=end,
         )
         follow(events, finished)
+    if pubmed_client is not None and os.environ.get("SCREENER_TIMINGS"):
+        # Where a PubMed fetch spent its time, for bench/bench_pubmed.py.
+        Path(os.environ["SCREENER_TIMINGS"]).write_text(
+            json.dumps(dataclasses.asdict(pubmed_client.timings))
+        )
     if as_json:
         print_json({"search": saved.name, "runs": finished})
         return

@@ -26,7 +26,7 @@ from screener.models import (
     Record,
 )
 from screener.normalize import first_year, normalize_doi
-from screener.sources.outside import safe_record
+from screener.textsafe import clean_fields
 
 # Crossref work types (and CSL types, which doi.org may send) → our BibTeX-like entry types.
 _ENTRY_TYPES = {
@@ -116,7 +116,7 @@ def record_from_crossref(item: Mapping[str, Any], source: str = "crossref") -> R
         flags=flags,
         relations=relations,
     )
-    return safe_record(record)  # the boundary where Crossref's text enters the review
+    return clean_fields(record)  # the boundary where Crossref's text enters the review
 
 
 def updates_of(item: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:

@@ -23,6 +23,7 @@ from screener.errors import SourceError
 from screener.http import HttpClient, PermanentResponseError, RetryableResponseError
 from screener.queries import split_window
 from screener.sources.entrez import read_entrez
+from screener.sources.pubmed_parse import FetchTimings
 from screener.textsafe import clean_line, clean_text
 
 DEFAULT_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -80,8 +81,11 @@ class PubmedClient:
         email: str = "",
         api_key: str = "",
         batch_size: int = 1000,
+        parse_processes: int = 2,
     ) -> None:
         self.http = http
+        self.parse_processes = parse_processes  # 0: parse in the calling thread
+        self.timings = FetchTimings()
         self.email = email
         self.api_key = api_key
         self.batch_size = batch_size

@@ -23,9 +23,9 @@ from screener.models import (
     FLAG_UPDATED,
     Record,
 )
-from screener.normalize import clean_text, first_year, normalize_doi, normalize_pmcid
+from screener.normalize import clean_text as _clean_markup
+from screener.normalize import first_year, normalize_doi, normalize_pmcid
 from screener.sources.entrez import read_entrez
-from screener.sources.outside import safe_record
 
 SOURCE = "pubmed"
 
@@ -48,15 +48,31 @@ _COMMENT_FLAGS = {
 }
 
 
+def clean_text(value: str) -> str:
+    """`normalize.clean_text`, without its regexes for the many fields with no markup.
+
+    Exactly the same result: tags need a "<" and entities a "&"; without them only
+    whitespace is folded, which `str.split` does as `\\s+` does.
+    """
+    if "<" in value or "&" in value:
+        return _clean_markup(value)
+    return " ".join(value.split())
+
+
 class PubmedXmlError(Exception):
     """The EFetch body could not be parsed as PubMed XML."""
+
+
+def xml_errors() -> tuple[type[Exception], ...]:
+    """What the Entrez parser raises on a body it cannot read."""
+    return (NotXMLError, CorruptedXMLError, ValidationError, RuntimeError, ValueError)
 
 
 def parse_efetch(body: bytes) -> list[Record]:
     """Parse one EFetch response body into records (an empty set gives [])."""
     try:
         parsed = read_entrez(body)  # offline: never fetches a DTD
-    except (NotXMLError, CorruptedXMLError, ValidationError, RuntimeError, ValueError) as exc:
+    except xml_errors() as exc:
         raise PubmedXmlError(f"{type(exc).__name__}: {exc}") from None
     return records_from_parsed(parsed)
 
@@ -69,8 +85,7 @@ def records_from_parsed(parsed: Any) -> list[Record]:
     else:  # the legacy shape: one list holding both kinds
         articles = [item for item in parsed if "MedlineCitation" in item]
         books = [item for item in parsed if "BookDocument" in item]
-    records = [article_record(a) for a in articles] + [book_record(b) for b in books]
-    return [safe_record(r) for r in records]
+    return [article_record(a) for a in articles] + [book_record(b) for b in books]
 
 
 def article_record(article: Mapping[str, Any]) -> Record:

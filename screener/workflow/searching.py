@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,8 @@ from screener.errors import QueryFileError, ScreenerError, SourceError
 from screener.models import CrossrefQuery, PubmedQuery, Run, SavedSearch
 from screener.queries import EARLIEST, PUBMED_DATE_FIELDS, check_window, parse_saved_search
 from screener.sources import crossref, pubmed
-from screener.sources.pubmed_xml import PubmedXmlError, parse_efetch
+from screener.sources.pubmed_parse import BatchParser
+from screener.sources.pubmed_xml import PubmedXmlError
 from screener.store import Store
 from screener.workflow.events import (
     BatchStored,
@@ -119,8 +121,10 @@ def _pubmed_body(
     window: tuple[date, date],
 ) -> Iterator[Event]:
     start, end = window
+    began = time.perf_counter()
     for window, pending in client.search_windows(query.term, query.date_field, start, end, plan):
         yield WindowSearched("pubmed", window.start, window.end, window.count, pending)
+    client.timings.search += time.perf_counter() - began
     store.update_run(
         run_id,
         query_translation=plan.translation,
@@ -177,31 +181,61 @@ def _fetch_pubmed(
     to_fetch = sum(len(wanted) for _, wanted in jobs)
     yield FetchPlanned("pubmed", plan.count, to_fetch, len(known), len(plan.windows))
     missing: list[str] = []
-    for _window, ids, body in client.prefetch(jobs):
-        lacking, new = _store_batch(store, run_id, ids, body)
-        missing.extend(lacking)
-        yield BatchStored("pubmed", len(ids), new)
+    yield from _fetch_and_store(store, run_id, client, jobs, to_fetch, missing)
     if missing:
         # Paging the history server gave less than ESearch listed (a lower EFetch cap, a
         # transient gap): ask for those PMIDs by id once before calling them missing.
         by_id = pubmed.Window(start=plan.windows[0].start, end=plan.windows[-1].end, count=0)
         retry, missing = [(by_id, missing)], []
-        for _window, ids, body in client.prefetch(retry):
-            missing.extend(_store_batch(store, run_id, ids, body)[0])
+        for _event in _fetch_and_store(store, run_id, client, retry, len(retry[0][1]), missing):
+            pass
     if missing:
         note = f"EFetch did not return {len(missing)} PMID(s) ESearch listed: {missing[:10]}"
         store.update_run(run_id, warnings="\n".join([*plan.warnings, note]))
 
 
-def _store_batch(store: Store, run_id: int, ids, body: bytes) -> tuple[list[str], int]:
-    """Parse and store one EFetch body; return the PMIDs it lacked, and how many are new."""
+def _fetch_and_store(store, run_id, client, jobs, to_fetch: int, missing: list[str]):
+    """Fetch (a thread), parse and map (worker processes), store (here), all at once.
+
+    Each stage works on a different batch, so the run takes about as long as the slowest
+    stage rather than their sum; parsing in other processes keeps it off this process's
+    GIL, where the SQLite writes run. Batches are stored in the order they were fetched.
+    """
+    timings = client.timings
+    processes = client.parse_processes if to_fetch > 2 * client.batch_size else 0
+    with BatchParser(processes, timings) as parser:
+        bodies = client.prefetch(jobs)
+        while True:
+            began = time.perf_counter()
+            try:
+                item = next(bodies, None)
+            except ScreenerError:
+                # The fetch failed: keep what was already fetched, then report the failure.
+                while parser.pending:
+                    yield _store_parsed(store, run_id, parser, missing)
+                raise
+            timings.network_wait += time.perf_counter() - began
+            if item is None:
+                break
+            _window, ids, body = item
+            parser.submit(ids, body)
+            while parser.full or (parser.pending and processes == 0):
+                yield _store_parsed(store, run_id, parser, missing)
+        while parser.pending:
+            yield _store_parsed(store, run_id, parser, missing)
+
+
+def _store_parsed(store: Store, run_id: int, parser: BatchParser, missing: list[str]) -> Event:
     try:
-        records = parse_efetch(body)
+        batch = parser.next_result()
     except PubmedXmlError as exc:
         raise SourceError(f"PubMed EFetch returned unreadable XML ({exc}).") from None
-    _linked, new = store.add_records(run_id, records)
-    returned = {r.source_id for r in records}
-    return [pmid for pmid in ids if pmid not in returned], new
+    began = time.perf_counter()
+    _linked, new = store.add_records(run_id, batch.records)
+    parser.timings.write += time.perf_counter() - began
+    returned = {r.source_id for r in batch.records}
+    missing.extend(pmid for pmid in batch.ids if pmid not in returned)
+    return BatchStored("pubmed", len(batch.ids), new)
 
 
 def list_searches(store: Store, queries_dir: Path | None = None) -> list[dict]:
