@@ -8,13 +8,13 @@ an `http://` DTD URL, no DOCTYPE, no XML declaration, or a bare PubmedArticle as
 `prepare` therefore drops the file's own prolog and gives the document a DTD Biopython
 ships: the version the file names when it is bundled, else the newest, then older ones
 (`bundled_dtds`) until one fits, since the structure changed over the years.
-`OfflineHandler` refuses any DTD that is not on disk, so no parser ever fetches anything
-from the network, whatever the file names.
+The parse itself is `screener.sources.entrez.read_entrez`, the offline parser searches
+use too: it refuses any DTD that is not on disk, so no parser ever fetches anything from
+the network, whatever the file names.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,6 +24,7 @@ from Bio.Entrez.Parser import CorruptedXMLError, DataHandler, NotXMLError, Valid
 
 from screener.importers.common import Draft, clean_pages
 from screener.importers.textio import TextFile
+from screener.sources.entrez import read_entrez
 from screener.sources.pubmed_xml import article_record, book_record
 
 _DOCTYPE = (
@@ -44,18 +45,6 @@ ROOTS = ("PubmedArticleSet", "PubmedArticle", "PubmedBookArticle")
 
 class PubmedXmlFileError(ValueError):
     """The document is not PubMed XML, or cannot be parsed."""
-
-
-class OfflineHandler(DataHandler):
-    """Biopython's handler, reading DTDs from its own directory only: never the network."""
-
-    def open_dtd_file(self, filename: str) -> Any:
-        handle = super().open_dtd_file(filename)
-        if handle is None:
-            raise PubmedXmlFileError(
-                f"the DTD {filename} is not bundled with Biopython and is never downloaded"
-            )
-        return handle
 
 
 def bundled_dtds() -> list[str]:
@@ -93,10 +82,8 @@ def parse(text: str) -> Any:
     file names, else the newest bundled one that fits its structure."""
     first_error = None
     for dtd in _candidates(text):
-        document = prepare(text, dtd)
-        handler = OfflineHandler(validate=False, escape=False, ignore_errors=False)
         try:
-            return handler.read(io.BytesIO(document))
+            return read_entrez(prepare(text, dtd))
         except CorruptedXMLError as exc:  # not well-formed: no DTD will help
             raise PubmedXmlFileError(f"the XML is not well-formed: {exc}") from None
         except (NotXMLError, ValidationError, RuntimeError, ValueError) as exc:
