@@ -142,10 +142,17 @@ def join_fields(draft: Draft, block: list[tuple[int, str]]) -> list[tuple[str, s
 def _unknown(draft: Draft, block: list[tuple[int, str]], pairs: list[tuple[str, str]]) -> tuple:
     """Fields with tags MEDLINE does not define, kept as (tag, value), each warned about."""
     unknown = [(tag, value) for tag, value in pairs if tag not in KNOWN_TAGS]
+    if not unknown:
+        return ()
+    lines: dict[str, list[int]] = {}  # where each unknown tag stands, in order
+    for number, text in block:
+        tag = _tag(text)[0]
+        if tag and tag not in KNOWN_TAGS:
+            lines.setdefault(tag, []).append(number)
     for tag, value in unknown:
         if tag == "?":
             continue
-        line = next((n for n, text in block if text.startswith(tag)), 0)
+        line = lines[tag].pop(0) if lines.get(tag) else 0
         draft.warn(line, tag, f"unknown MEDLINE tag {tag!r} (value {value[:40]!r}): kept in extra")
     return tuple((tag if tag != "?" else "unparsed", value) for tag, value in unknown)
 
