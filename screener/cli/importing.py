@@ -94,7 +94,7 @@ def import_cmd(
     db_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Import an export FILE (RIS, MEDLINE .nbib, BibTeX or CSV) as one run."""
+    """Import an export FILE (RIS, MEDLINE .nbib, PubMed XML, BibTeX or CSV) as one run."""
     if dry_run:
         preview = preview_file(file, database, fmt=fmt, encoding=encoding)
         _print_preview(preview, show, as_json)
