@@ -11,6 +11,7 @@ from screener.cli.backup import backup
 from screener.cli.dedup import dedup
 from screener.cli.importing import import_cmd
 from screener.cli.others import doi, enrich
+from screener.cli.ranking import methods, ranking, simulate, stop_screening_cmd
 from screener.cli.reporting import export, prisma, search_report
 from screener.cli.screening import agreement, conflicts, decisions, resolve, review, screen
 from screener.cli.search import search
@@ -36,6 +37,9 @@ main.add_command(dedup)
 for command in (review, screen, conflicts, resolve, agreement, decisions, prisma, export):
     main.add_command(command)
 main.add_command(backup)
+for command in (ranking, simulate, methods):
+    main.add_command(command)
+review.add_command(stop_screening_cmd)
 
 
 def run() -> None:

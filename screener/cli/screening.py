@@ -21,7 +21,7 @@ from screener.cli.common import (
 )
 from screener.cli.output import Output, emit, formula_guard_option, output_option
 from screener.errors import ScreenerError
-from screener.screening import DECISIONS, STAGES, ReviewSettings
+from screener.screening import DECISIONS, ORDERS, STAGES, ReviewSettings
 from screener.textsafe import clean_line, safe_for_terminal
 from screener.workflow import screening as flow
 
@@ -67,11 +67,18 @@ def review() -> None:
 @click.option(
     "--as", "who", default="", help="Your name (an adjudicator, to replace existing settings)."
 )
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    default="relevance",
+    show_default=True,
+    help="Title-abstract queue: ranked by each reviewer's decisions, seeded random, or stored.",
+)
 @db_option
 @json_option
 @handle_errors
 def init_cmd(
-    reviewers, adjudicators, required, reasons, toml_file, force, who, db_path, as_json
+    reviewers, adjudicators, required, reasons, toml_file, force, who, order, db_path, as_json
 ) -> None:
     """Set up screening for this review (stored in the review database)."""
     with open_store(db_path, create=True) as store:
@@ -83,7 +90,9 @@ def init_cmd(
         if toml_file is not None:
             settings = flow.settings_from_file(store, _read(toml_file), str(toml_file), who)
         else:
-            values = dict(reviewers=reviewers, adjudicators=adjudicators, required=required)
+            values = dict(
+                reviewers=reviewers, adjudicators=adjudicators, required=required, order=order
+            )
             if reasons:
                 values["exclusion_reasons"] = reasons
             settings = flow.change_settings(store, ReviewSettings(**values), who)
@@ -99,11 +108,12 @@ def init_cmd(
 @click.option(
     "--as", "who", default="", help="Your name: an adjudicator, to change who screens or how."
 )
+@click.option("--order", type=click.Choice(ORDERS), help="Title-abstract queue order.")
 @db_option
 @json_option
 @handle_errors
 def settings_cmd(
-    toml_file, reviewers, adjudicators, include_terms, exclude_terms, who, db_path, as_json
+    toml_file, reviewers, adjudicators, include_terms, exclude_terms, who, order, db_path, as_json
 ) -> None:
     """Show the settings; load a review.toml (TOML_FILE) or add names and terms.
 
@@ -123,6 +133,8 @@ def settings_cmd(
             changes = {
                 k: tuple(dict.fromkeys((*getattr(settings, k), *v))) for k, v in added.items() if v
             }
+            if order:
+                changes["order"] = order
             if changes:
                 settings = flow.change_settings(
                     store, dataclasses.replace(settings, **changes), who
@@ -173,6 +185,7 @@ def _show_settings(settings: ReviewSettings, as_json: bool) -> None:
     click.echo(f"reviewers:         {', '.join(settings.reviewers) or '(anyone)'}")
     click.echo(f"adjudicators:      {', '.join(settings.adjudicators) or '(anyone)'}")
     click.echo(f"decisions needed:  {required}")
+    click.echo(f"queue order:       {settings.order}")
     click.echo(f"maybe counts as:   {settings.maybe_counts_as}")
     click.echo("exclusion reasons: " + "; ".join(settings.exclusion_reasons))
     if settings.include_terms or settings.exclude_terms:

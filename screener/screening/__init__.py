@@ -5,14 +5,16 @@ rich. The store loads rows into `Vote` and `Resolution`; everything else is deri
 
 - `settings`: `STAGES`, `DECISIONS`, `ReviewSettings` (`from_toml_text`, `to_json`,
   `from_json`, `required_for`, `reason_required_for`, `validate_decision`,
-  `canonical_reason`), `SettingsError`, `DecisionError`;
+  `canonical_reason`), `ORDERS`, `SettingsError`, `DecisionError`;
 - `rules`: `Vote`, `Resolution`, `Outcome`, `outcome`, `outcomes`, `is_conflict`,
   `decision_class`, `final_class`, `passes_to_full_text`, `is_included`,
   `may_adjudicate`, `check_resolution`, `check_reviewer` (the conflict rules are in
   its docstring);
 - `blinding`: `visible_votes`, `may_see_votes` (the blinding rule is in its docstring);
 - `calibration`: `PairAgreement`, `agreement`, `pair_agreement`, `pilot_sample`;
-- `terms`: `highlight_spans`, `default_terms_from_query`, `query_terms`.
+- `terms`: `highlight_spans`, `default_terms_from_query`, `query_terms`;
+- `ranking`, `stopping`, `simulation` (imported by module, they pull in scikit-learn):
+  screening prioritisation, stopping rules, simulated screening.
 """
 
 from screener.screening.blinding import may_see_votes, visible_votes
@@ -46,6 +48,7 @@ from screener.screening.settings import (
     INCLUDE,
     MAYBE,
     NOT_RETRIEVED,
+    ORDERS,
     STAGES,
     TITLE_ABSTRACT,
     DecisionError,
@@ -64,6 +67,7 @@ __all__ = [
     "INCLUDE",
     "MAYBE",
     "NOT_RETRIEVED",
+    "ORDERS",
     "RECONCILED",
     "RESOLVED",
     "STAGES",

@@ -14,6 +14,7 @@ A `review.toml` (every key optional; these are the defaults, except the names):
     reason_conflicts_at_full_text = true
     include_terms = ["alopeci*", "hair loss"]
     exclude_terms = ["mice", "rat*"]
+    order = "relevance"                   # title-abstract queue: relevance | random | stored
 
     [required]                            # or `required = 2` for both stages
     title-abstract = 2
@@ -39,6 +40,11 @@ TITLE_ABSTRACT, FULL_TEXT = STAGES
 DECISIONS = ("include", "exclude", "maybe", "not-retrieved")
 INCLUDE, EXCLUDE, MAYBE, NOT_RETRIEVED = DECISIONS
 MAYBE_CHOICES = (INCLUDE, EXCLUDE)
+# The title-abstract queue order: ranked by each reviewer's own model, the review's seeded
+# random order, or the stored (record id) order. A review without the key (set up before
+# ranking existed) keeps the stored order; `review init` sets relevance for new reviews.
+ORDERS = ("relevance", "random", "stored")
+RELEVANCE, RANDOM, STORED = ORDERS
 
 DEFAULT_EXCLUSION_REASONS = (
     "Wrong population",
@@ -90,6 +96,7 @@ class ReviewSettings:
     reason_conflicts_at_full_text: bool = True
     include_terms: tuple[str, ...] = ()
     exclude_terms: tuple[str, ...] = ()
+    order: str = STORED
 
     def __post_init__(self) -> None:
         for name in _TEXT_LISTS:
@@ -253,6 +260,7 @@ def _first_problem(s: ReviewSettings) -> str:
         _required_problem(s),
         _reason_required_problem(s),
         _maybe_problem(s),
+        _order_problem(s),
     )
     return next((problem for problem in checks if problem), "")
 
@@ -303,4 +311,10 @@ def _maybe_problem(s: ReviewSettings) -> str:
     if not isinstance(s.reason_conflicts_at_full_text, bool):
         value = s.reason_conflicts_at_full_text
         return f"reason_conflicts_at_full_text must be true or false, not {value!r}."
+    return ""
+
+
+def _order_problem(s: ReviewSettings) -> str:
+    if s.order not in ORDERS:
+        return f"order = {s.order!r}: use " + ", ".join(f'"{o}"' for o in ORDERS) + "."
     return ""

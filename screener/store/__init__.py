@@ -7,13 +7,16 @@ WAL mode and a busy timeout let several reviewers write to one file at once.
 
 from screener.store.base import StoreBase, now
 from screener.store.dedup import DedupMixin
+from screener.store.ranking import RankingMixin
 from screener.store.records import RECORD_COLUMNS, RecordsMixin, row_to_record
 from screener.store.reporting import ReportingMixin
 from screener.store.runs import RunsMixin
 from screener.store.screening import ScreeningMixin
 
 
-class Store(RunsMixin, RecordsMixin, DedupMixin, ScreeningMixin, ReportingMixin, StoreBase):
+class Store(
+    RunsMixin, RecordsMixin, DedupMixin, ScreeningMixin, ReportingMixin, RankingMixin, StoreBase
+):
     """An open review database."""
 
 

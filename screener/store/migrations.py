@@ -251,6 +251,18 @@ def _m006_search_locks(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m007_ranking_features(db: sqlite_utils.Database) -> None:
+    # A cache, not review data: no audit trigger; rebuilt whenever the texts change.
+    db.execute(
+        """CREATE TABLE ranking_features (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             fingerprint TEXT NOT NULL,
+             data BLOB NOT NULL,
+             computed_at TEXT NOT NULL
+           )"""
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_foundation,
     _m002_enrichment,
@@ -258,4 +270,5 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m004_extra_fields,
     _m005_decision_recorder,
     _m006_search_locks,
+    _m007_ranking_features,
 ]

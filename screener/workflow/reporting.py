@@ -8,6 +8,8 @@ How each box is counted (one unit screened = a duplicate group's canonical recor
 - duplicates removed: database/register records of a group beyond its first (and, in an
   update, new records that duplicate a record of the previous version);
 - screened, excluded, undecided: the title/abstract outcome of each group;
+- marked ineligible by automation tools: after `review stop-screening`, the groups
+  nobody screened at title/abstract (not counted as screened or undecided);
 - sought: groups that passed title/abstract; not retrieved, excluded (by reason),
   included and undecided: their full-text outcome;
 - one report per group, and one study per report (screener has no link between several
@@ -19,6 +21,7 @@ previous version, and its studies are those included by decisions made before it
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 
@@ -26,6 +29,7 @@ from screener.errors import ScreenerError
 from screener.prisma import Count, Flow, FlowInputs, build_flow
 from screener.screening import (
     FULL_TEXT,
+    RECONCILED,
     TITLE_ABSTRACT,
     Outcome,
     Resolution,
@@ -36,6 +40,7 @@ from screener.screening import (
     passes_to_full_text,
 )
 from screener.store import Store
+from screener.workflow.automation import screening_stop
 from screener.workflow.others import OTHER_METHODS
 from screener.workflow.screening import load_settings
 
@@ -78,7 +83,24 @@ def prisma_flow(store: Store, as_of: str | None = None, updated: bool = False) -
     if boundary:
         previous = _previous_studies(store, groups, settings, boundary)
     inputs = _inputs(origins, groups, ta, ft, settings, boundary, as_of or "", previous)
-    return build_flow(inputs)
+    return build_flow(_automation(store, inputs, groups, ta, as_of))
+
+
+def _automation(store: Store, inputs: FlowInputs, groups, ta, as_of) -> FlowInputs:
+    """After title-abstract screening was stopped by a rule (`review stop-screening`), the
+    records nobody screened are "marked as ineligible by automation tools": removed before
+    screening, never counted as excluded by reviewers nor as undecided."""
+    stop = screening_stop(store)
+    if stop is None or (as_of and stop["decided_at"][:10] > as_of):
+        return inputs
+    left = [g.canonical for g in groups if not g.previous and g.column == "dbr"]
+    auto = sum(1 for i in left if ta[i].votes == 0 and ta[i].status not in RECONCILED)
+    return dataclasses.replace(
+        inputs,
+        automation_excluded=inputs.automation_excluded + auto,
+        records_screened=inputs.records_screened - auto,
+        records_undecided=inputs.records_undecided - auto,
+    )
 
 
 def _boundary(store: Store, as_of: str | None) -> str:

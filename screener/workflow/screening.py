@@ -212,13 +212,19 @@ class ReviewerQueue:
                 "add them with `screener review settings --reviewer`."
             )
         queue = cls(store, reviewer, stage, settings)
+        ranked = ids is None and stage == TITLE_ABSTRACT
         if ids is None:
             ids = stage_ids(store, stage, settings)
             pilot = set(current_pilot(store)["ids"])
             if pilot and stage == TITLE_ABSTRACT:  # calibration first: only the sample
                 ids = [i for i in ids if i in pilot]
-        queue.ids = ids
+                ranked = False
         queue.own = {v.record_id: v for v in map(_vote, store.decision_rows(stage, reviewer))}
+        if ranked:  # the review's order (relevance / random / stored): workflow.ranking
+            from screener.workflow.ranking import queue_order
+
+            ids = queue_order(store, reviewer, settings, ids, queue.own)
+        queue.ids = ids
         queue.group_sizes = store.group_sizes()
         return queue
 
