@@ -260,3 +260,44 @@ def test_cli_ranking_status_stop_check_methods_and_stop_screening(tmp_path, runn
     methods = runner.invoke(main, ["methods", "--db", str(db)])
     assert "linear SVM" in methods.output and "TF-IDF" in methods.output
     assert "recall target of" not in methods.output and "consecutive excludes" in methods.output
+
+
+def _labelled_csv(path, n=120):
+    lines = ["title,abstract,label_included"]
+    for i in range(n):
+        on = i % 10 == 3
+        text = ON_TOPIC if on else OFF_TOPIC
+        lines.append(f'"{text} {i}","{text} abstract {i % 7}",{int(on)}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_cli_simulate_reports_measures_curve_and_plot(tmp_path, runner):
+    data = tmp_path / "labels.csv"
+    _labelled_csv(data)
+    curve, plot = tmp_path / "curve.csv", tmp_path / "curve.svg"
+    args = ["simulate", str(data), "--seed", "3", "--json", "-o", str(curve), "--plot", str(plot)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout[result.stdout.index("{") :])
+    assert figures["records"] == 120 and figures["includes"] == 12
+    assert figures["screened_to_100"] <= 20 and figures["wss_95"] > 0.7
+    assert figures["label_column"] == "label_included" and figures["peak_memory_mib"] > 0
+    rows = curve.read_text().splitlines()
+    assert rows[0] == "screened,recall" and len(rows) == 121 and rows[-1].endswith("1.000000")
+    assert plot.read_text().startswith("<svg")
+    again = runner.invoke(main, ["simulate", str(data), "--seed", "3", "--json"])
+    assert (
+        json.loads(again.stdout[again.stdout.index("{") :])["screened_to_95"]
+        == figures["screened_to_95"]
+    )
+
+
+def test_cli_simulate_errors_are_one_line(tmp_path, runner):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,abstract,label\nA,B,yes\n", encoding="utf-8")
+    result = runner.invoke(main, ["simulate", str(bad)])
+    assert result.exit_code == 1 and "line 2" in result.output and "use 0 or 1" in result.output
+    none = tmp_path / "none.csv"
+    none.write_text("title,abstract\nA,B\n", encoding="utf-8")
+    result = runner.invoke(main, ["simulate", str(none)])
+    assert result.exit_code == 1 and "--label" in result.output

@@ -10,15 +10,8 @@ from pathlib import Path
 
 import click
 
-from screener.cli.common import (
-    db_option,
-    emit,
-    handle_errors,
-    json_option,
-    open_store,
-    print_json,
-    write_output,
-)
+from screener.cli.common import db_option, handle_errors, json_option, open_store, print_json
+from screener.cli.output import check_target, emit, output_option, write_text
 from screener.errors import ScreenerError
 from screener.screening import TITLE_ABSTRACT
 from screener.textsafe import safe_for_terminal
@@ -206,12 +199,7 @@ def methods(db_path: Path | None, as_json: bool) -> None:
     help="Recall target of the stopping rule.",
 )
 @click.option("--confidence", type=float, default=0.95, show_default=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the recall curve (screened,recall) to this CSV.",
-)
+@output_option
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -264,18 +252,20 @@ def simulate(
         )
     figures["wall_seconds"] = round(time.perf_counter() - started, 2)
     figures["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    if output is not None:
-        write_output(output, simulating.curve_csv(curve))
+    if not output.to_stdout:  # the curve goes to the file; the figures stay on stdout
+        emit(simulating.curve_csv(curve), output, "the recall curve")
     if plot is not None:
         title = f"{labels_csv.name} (seed {seed})"
         if plot.suffix.lower() == ".svg":
-            write_output(plot, simulating.curve_svg(curve, title, figures["stopped_at"]))
+            svg = simulating.curve_svg(curve, title, figures["stopped_at"])
+            write_text(plot, svg, output.force)
         else:
+            check_target(plot, output.force)
             simulating.curve_png(curve, title, str(plot), figures["stopped_at"])
     if as_json:
         print_json(figures)
         return
-    emit(_simulation_text(labels_csv.name, figures), None)
+    click.echo(_simulation_text(labels_csv.name, figures))
 
 
 def _simulation_text(name: str, f: dict) -> str:
