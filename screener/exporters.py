@@ -139,6 +139,8 @@ def to_ris(items: Iterable[ExportItem]) -> str:
             tag(f"C2  - PMID: {r.pmid}")
         if r.pmcid:  # a note, since rispy and others keep only one C2
             tag(f"N1  - PMCID: {r.pmcid}")
+        if r.publication_types:  # one line: rispy and others keep a single M3
+            tag(f"M3  - {'; '.join(_one_line(t) for t in r.publication_types)}")
         if r.abstract:
             tag(f"AB  - {_one_line(r.abstract)}")
         for keyword in (*r.keywords, *r.mesh):

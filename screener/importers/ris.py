@@ -217,7 +217,14 @@ def build(entry: int, start: int, tags: dict[str, list[str]], intern: Interner) 
     """The draft for one complete entry (tag → values)."""
     kind = _first(tags, "TY").upper()
     dialect = dialect_of(tags)
-    types = [t for t in tags.get("M3", []) if t and not whole_doi(t)]
+    # Several types may share one M3 line ("Journal Article; Retracted Publication").
+    types = [
+        part.strip()
+        for t in tags.get("M3", [])
+        if t and not whole_doi(t)
+        for part in t.split(";")
+        if part.strip()
+    ]
     abbrev = squash(_first(tags, "JA", "J2", "JI", "J1", "J9"))
     journal, extra = _container(kind, tags)
     fields = {
