@@ -257,3 +257,13 @@ def test_a_hyphen_lost_from_a_word_number_is_not_another_part():
     a = rec(1, title="First-line docetaxel in advanced lung cancer: a phase III study")
     b = rec(2, title="Firstline docetaxel in advanced lung cancer: a phase III study")
     assert verdict(a, b) == DUPLICATE
+
+
+def test_greek_letters_spelt_out_are_the_same_title():
+    a = rec(1, title="TNF-α and IL-1β in COPD", authors=AUTHORS)
+    b = rec(
+        2,
+        title="TNF-alpha and IL-1beta in COPD",
+        authors=("Okafor, C.", "Lindqvist, B.", "Tanaka, H."),
+    )
+    assert verdict(a, b) == DUPLICATE

@@ -7,7 +7,23 @@ from __future__ import annotations
 
 import re
 
+from screener.dedup import rules
 from screener.dedup.text import _SPACES, clean_markup, fold
+
+# Greek letters as the databases that cannot print them spell them out.
+_GREEK = str.maketrans(
+    {
+        ch: name
+        for chars, name in (
+            ("αΑ", "alpha"), ("βΒϐ", "beta"), ("γΓ", "gamma"), ("δΔ", "delta"),
+            ("εΕϵ", "epsilon"), ("ζΖ", "zeta"), ("ηΗ", "eta"), ("θΘϑ", "theta"),
+            ("ιΙ", "iota"), ("κΚϰ", "kappa"), ("λΛ", "lambda"), ("μΜµ", "mu"),
+            ("νΝ", "nu"), ("ξΞ", "xi"), ("πΠ", "pi"), ("ρΡ", "rho"), ("σΣς", "sigma"),
+            ("τΤ", "tau"), ("φΦϕ", "phi"), ("χΧ", "chi"), ("ψΨ", "psi"), ("ωΩ", "omega"),
+        )
+        for ch in chars
+    }
+)  # fmt: skip
 
 _ORIGINAL_MARK = re.compile(r"\s*<\s*original\s*>\s*", re.IGNORECASE)
 _TO_MARK = re.compile(r"\]\s*TO:\s*")
@@ -422,6 +438,8 @@ def prepare_title(raw: str, journal_folded: str = "") -> TitleInfo:
         if len(left.split()) >= 4 and len(right.split()) >= 4:
             parts.extend([left, right])
 
+    if not text.isascii() and rules.enabled("title-mangled"):
+        text = text.translate(_GREEK)  # "TNF-α" in one database, "TNF-alpha" in another
     folded = fold(text)
     kind = _kind_of(text)
     if wos_erratum:
