@@ -27,8 +27,16 @@ Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 2000
 
 
-def find_matches(records: Sequence[DedupRecord], progress: Progress | None = None) -> list[Match]:
+def find_matches(
+    records: Sequence[DedupRecord],
+    progress: Progress | None = None,
+    *,
+    prepared_out: dict[int, Prepared] | None = None,
+) -> list[Match]:
     """Duplicate and uncertain pairs among `records` (pairs `a < b`, sorted).
+
+    `prepared_out`, when given, receives every record as prepared for comparison (by
+    id), so that `group_matches` over the same records need not prepare them again.
 
     `progress(done, total)` is called now and then; `total` is the number of records
     plus the number of candidate pairs, so it grows once, when blocking is done.
@@ -50,6 +58,8 @@ def find_matches(records: Sequence[DedupRecord], progress: Progress | None = Non
     doi_counts = Counter(p.doi for p in prepared if p.doi)
     forget_container_dois(prepared, doi_counts)
     mark_recurring_titles(prepared)
+    if prepared_out is not None:
+        prepared_out.update((p.id, p) for p in prepared)
     pairs = sorted(candidate_pairs(prepared))
     total = n + len(pairs)
     if progress:
@@ -208,6 +218,7 @@ def group_matches(
     decided: Mapping[tuple[int, int], bool] | None = None,
     *,
     records: Sequence[DedupRecord] | None = None,
+    prepared: Mapping[int, Prepared] | None = None,
 ) -> dict[int, int]:
     """Map every record that duplicates another to its group's canonical record id.
 
@@ -220,6 +231,9 @@ def group_matches(
     (other pages, volume, DOI, notice type...: each new member is checked against the
     group), so links never chain into a false merge; confirmed links are not checked.
 
+    `prepared`: the records as `find_matches(..., prepared_out=...)` prepared them, to
+    save preparing them again.
+
     Canonical record: the most complete one (see `completeness`: present fields, a long
     abstract, 3+ authors) when `records` is given, the lowest id among equals; without
     `records`, the lowest id. Canonical records are not keys of the result.
@@ -227,14 +241,17 @@ def group_matches(
     decided = decided or {}
     ids = set(record_ids)
     auto = [m for m in matches if m.verdict == DUPLICATE and m.a in ids and m.b in ids]
-    prepared: dict[int, Prepared] = {}
+    checked: dict[int, Prepared] = {}
     if records is not None:
         linked = {x for m in auto for x in (m.a, m.b)}
-        prepared = {r.id: Prepared(r) for r in records if r.id in linked}
-        if prepared and rules.enabled("doi-container"):
-            counts = Counter(normalize_identifiers(r.doi, "", "")[0] for r in records if r.doi)
-            forget_container_dois(prepared.values(), counts)
-    groups = _Groups(prepared)
+        if prepared is not None and linked <= prepared.keys():
+            checked = {i: prepared[i] for i in linked}  # from find_matches: ready
+        else:
+            checked = {r.id: Prepared(r) for r in records if r.id in linked}
+            if checked and rules.enabled("doi-container"):
+                found = (normalize_identifiers(r.doi, "", "")[0] for r in records if r.doi)
+                forget_container_dois(checked.values(), Counter(found))
+    groups = _Groups(checked)
     rejected: set[tuple[int, int]] = set()
     for (a, b), same in decided.items():
         if not same and a in ids and b in ids:

@@ -366,9 +366,12 @@ _KIND_HINTS = (
 )  # fmt: skip
 
 
+_KIND_HINT = re.compile("|".join(re.escape(hint) for hint in _KIND_HINTS))
+
+
 def _kind_of(text: str) -> str:
     lowered = text.lower()
-    if not any(hint in lowered for hint in _KIND_HINTS):
+    if not _KIND_HINT.search(lowered):
         return ""
     lowered = _SPACES.sub(" ", lowered.replace("’", "'")).strip()
     for kind, pattern in _KIND_PATTERNS:

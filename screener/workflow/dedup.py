@@ -46,24 +46,30 @@ def deduplicate(store: Store, progress: Callable[[int, int], None] | None = None
     """Find duplicate pairs among all records, store them, and relink the groups."""
     rows = store.dedup_rows()
     records = [_dedup_record(row) for row in rows]
-    matches = find_matches(records, progress)
+    prepared: dict = {}  # records as the engine prepared them, reused when grouping
+    matches = find_matches(records, progress, prepared_out=prepared)
     # Pairs and links change together: a run killed in between leaves the review as it was
     # (the slow comparison above holds no lock).
     with store.transaction():
         store.save_pairs((m.a, m.b, m.score, m.method, m.verdict, m.evidence) for m in matches)
-        report = relink(store, records)
+        report = relink(store, records, prepared)
     report.records = len(records)
     return report
 
 
-def relink(store: Store, records: list[DedupRecord] | None = None) -> DedupReport:
-    """Recompute the groups from stored pairs and decisions, and store the links."""
+def relink(
+    store: Store, records: list[DedupRecord] | None = None, prepared: dict | None = None
+) -> DedupReport:
+    """Recompute the groups from stored pairs and decisions, and store the links
+    (`prepared`: what `find_matches` prepared for these records, if at hand)."""
     if records is None:
         records = [_dedup_record(row) for row in store.dedup_rows()]
     pairs = store.pairs()
     decided = store.pair_decisions()
     matches = [_as_match(p) for p in pairs if p.verdict == DUPLICATE or p.decision]
-    mapping = group_matches([r.id for r in records], matches, decided, records=records)
+    mapping = group_matches(
+        [r.id for r in records], matches, decided, records=records, prepared=prepared
+    )
     groups = _groups(mapping)
     old = store.links()
     screened = store.screened_ids()
