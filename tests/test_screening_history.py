@@ -139,3 +139,15 @@ def test_search_report_says_how_many_votes_changed_late(tmp_path, runner, monkey
     assert "Votes changed after the other reviewer had voted (title-abstract): 1" in text
     data = json.loads(runner.invoke(main, ["search", "report", "--json"]).stdout)
     assert data["screening"]["votes_changed_after_other_voted"] == {TA: 1, "full-text": 0}
+
+
+def test_methods_text_counts_late_changes(tmp_path, runner, monkeypatch):
+    db = tmp_path / "r.sqlite"
+    monkeypatch.setenv("SCREENER_DB", str(db))
+    _review(db)
+    with Store(db) as store:
+        flow.ReviewerQueue.open(store, "ann", TA).decide(1, "include")
+        flow.ReviewerQueue.open(store, "bob", TA).decide(1, "exclude", "Wrong population")
+        flow.ReviewerQueue.open(store, "ann", TA).decide(1, "exclude", "Wrong population")
+    text = runner.invoke(main, ["methods"]).stdout
+    assert "1 at title-abstract vote(s) were changed after the other reviewer" in text

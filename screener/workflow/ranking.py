@@ -23,6 +23,7 @@ from screener.errors import ScreenerError
 from screener.screening import (
     INCLUDE,
     RECONCILED,
+    STAGES,
     TITLE_ABSTRACT,
     ReviewSettings,
     decision_class,
@@ -381,6 +382,9 @@ def methods(store: Store) -> dict:
         "screened_by_people": len(screened),
         "stopping": stop,
         "marked_by_automation": len(automatically_excluded(store, ids)) if stop else 0,
+        "votes_changed_after_other_voted": {
+            stage: len(screening_flow.count_late_changes(store, stage)) for stage in STAGES
+        },
     }
     return info
 
@@ -420,4 +424,12 @@ def methods_text(info: dict) -> str:
         )
     else:
         parts.append(f"People screened {screened}; no stopping rule was applied.")
+    changed = info.get("votes_changed_after_other_voted") or {}
+    if any(changed.values()):
+        where = ", ".join(f"{n} at {stage}" for stage, n in changed.items() if n)
+        parts.append(
+            f"Agreement was computed on each reviewer's first independent vote; {where} "
+            "vote(s) were changed after the other reviewer had voted (listed for the "
+            "adjudicator by conflicts --changed)."
+        )
     return " ".join(parts)
