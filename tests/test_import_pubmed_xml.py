@@ -88,3 +88,47 @@ def test_real_pubmed_xml_files(parts, count, first):
     record = result.records[0]
     assert (record.pmid, record.year, record.pages) == first
     assert record.title and record.authors
+
+
+def _article(pmid: str, title: str) -> str:
+    text = (DATA / "fragment_no_declaration.xml").read_text()
+    text = text.replace("39000001", pmid)
+    return text.replace("A bare PubmedArticle without an XML declaration or DOCTYPE.", title)
+
+
+def test_one_broken_or_cut_short_article_is_one_problem(tmp_path, monkeypatch):
+    from screener.importers import pubmedxml
+
+    monkeypatch.setattr(pubmedxml, "BATCH", 2)  # batches of two: the fallback is exercised
+    broken = _article("3", "Broken").replace("</ArticleTitle>", "</ArticleTitl>")
+    cut = _article("5", "Cut short")
+    text = "<PubmedArticleSet>\n" + "".join(
+        [_article("1", "One"), _article("2", "Two"), broken, _article("4", "Four")]
+    )
+    path = tmp_path / "mixed.xml"
+    path.write_text(text + cut[: len(cut) // 2])
+    result = read_file(path, "PubMed")
+    assert [r.title for r in result.records] == ["One", "Two", "Four"]
+    assert [(p.entry, p.line) for p in result.problems] == [(3, 70), (5, 138)]
+    assert "not readable as PubMed XML" in result.problems[0].message
+    assert "the file ends inside this article" in result.problems[1].message
+
+
+def test_articles_and_books_keep_file_order_across_batches(tmp_path, monkeypatch):
+    from screener.importers import pubmedxml
+
+    article = shared_path("fixtures", "pubmedpy", "efetch.xml").read_text()
+    book = shared_path("fixtures", "ncbi_eutils_samples", "efetch.pubmedbook.xml").read_text()
+    book = book[book.index("<PubmedBookArticle>") : book.rindex("</PubmedBookArticle>") + 20]
+    body = article[article.index("<PubmedArticleSet>") + 18 : article.rindex("</PubmedArticleSet>")]
+    monkeypatch.setattr(pubmedxml, "BATCH", 4)
+
+    path = tmp_path / "mixed.xml"
+    path.write_text(f"<PubmedArticleSet>{book}{body}{book}</PubmedArticleSet>")
+    records = read_file(path, "PubMed").records
+    assert len(records) == 8
+    assert [r.entry_type for r in records][:2] == ["book", "article"]
+    assert records[-1].entry_type == "book"
+    assert [r.pmid for r in records[1:7]] == [
+        r.pmid for r in read_file(shared_path("fixtures", "pubmedpy", "efetch.xml"), "x").records
+    ]

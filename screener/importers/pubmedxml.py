@@ -1,16 +1,16 @@
 """Read PubMed XML files (PubmedArticleSet, as saved from PubMed or written by older
-tools): `read`, `prepare`.
+tools): `read`.
 
 The records are mapped by `screener.sources.pubmed_xml`, the same code that maps EFetch
 answers, so a file import and a search store the same fields. Biopython's Entrez parser
 needs a DTD to know the shape of the document, and refuses what such files often have:
 an `http://` DTD URL, no DOCTYPE, no XML declaration, or a bare PubmedArticle as the root.
-`prepare` therefore drops the file's own prolog and gives the document a DTD Biopython
-ships: the version the file names when it is bundled, else the newest, then older ones
-(`bundled_dtds`) until one fits, since the structure changed over the years.
-The parse itself is `screener.sources.entrez.read_entrez`, the offline parser searches
-use too: it refuses any DTD that is not on disk, so no parser ever fetches anything from
-the network, whatever the file names.
+The articles are therefore cut out of the file and given, in batches, a new prolog with
+a DTD Biopython ships: the version the file names when it is bundled, else the newest,
+then older ones (`bundled_dtds`) until one fits, since the structure changed over the
+years. The parse itself is `screener.sources.entrez.read_entrez`, the offline parser
+searches use too: it refuses any DTD that is not on disk, so no parser ever fetches
+anything from the network, whatever the file names.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ _PROLOG = re.compile(
 _ROOT = re.compile(r"<([A-Za-z][\w.-]*)")
 _ENTRY = re.compile(r"<(PubmedArticle|PubmedBookArticle)[\s>]")
 _ARTICLE_NUMBER = re.compile(r"^[A-Za-z]{0,2}\d{1,9}$")
+BATCH = 500  # articles parsed at once
 ROOTS = ("PubmedArticleSet", "PubmedArticle", "PubmedBookArticle")
 
 
@@ -65,25 +66,25 @@ def _candidates(text: str) -> list[str]:
     return [first] + [d for d in dtds if d != first] if first else dtds
 
 
-def prepare(text: str, dtd: str) -> bytes:
-    """The document with a bundled DTD's prolog, a bare article wrapped in a set."""
-    body = text[_PROLOG.match(text).end() :]
-    root = _ROOT.match(body.lstrip())
-    if root is None or root.group(1) not in ROOTS:
-        found = f"<{root.group(1)}>" if root else "no element"
-        raise PubmedXmlFileError(f"the root element is {found}, not <PubmedArticleSet>")
-    if root.group(1) != "PubmedArticleSet":
-        body = f"<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n"
-    return (_DOCTYPE.format(name=dtd) + body).encode("utf-8")
+def root_of(text: str) -> str:
+    """The name of the document's root element ("" when there is none)."""
+    root = _ROOT.match(text[_PROLOG.match(text).end() :].lstrip())
+    return root.group(1) if root else ""
 
 
-def parse(text: str) -> Any:
-    """What Biopython's Entrez parser makes of the document (offline): with the DTD the
-    file names, else the newest bundled one that fits its structure."""
+def document(articles: list[str], dtd: str) -> bytes:
+    """Articles (their XML text) as one PubmedArticleSet with a bundled DTD's prolog."""
+    body = "\n".join(articles)
+    return f"{_DOCTYPE.format(name=dtd)}<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n".encode()
+
+
+def parse(articles: list[str], dtds: list[str]) -> tuple[Any, str]:
+    """What Biopython's Entrez parser makes of the articles (offline), and the DTD that
+    fitted: the first of `dtds` whose structure the articles match."""
     first_error = None
-    for dtd in _candidates(text):
+    for dtd in dtds:
         try:
-            return read_entrez(prepare(text, dtd))
+            return read_entrez(document(articles, dtd)), dtd
         except CorruptedXMLError as exc:  # not well-formed: no DTD will help
             raise PubmedXmlFileError(f"the XML is not well-formed: {exc}") from None
         except (NotXMLError, ValidationError, RuntimeError, ValueError) as exc:
@@ -92,34 +93,82 @@ def parse(text: str) -> Any:
 
 
 def read(source: TextFile) -> Iterator[Draft]:
-    """One `Draft` per PubmedArticle / PubmedBookArticle, in file order."""
+    """One `Draft` per PubmedArticle / PubmedBookArticle, in file order.
+
+    Articles are parsed in batches of `BATCH`, so a file of 10,000 (PubMed's largest
+    download) never holds Biopython's objects for all of them at once; a batch that
+    cannot be parsed is parsed article by article, so one broken article is one problem.
+    """
     text = source.read_text()
-    starts = _entry_lines(text)
-    try:
-        parsed = parse(text)
-    except PubmedXmlFileError as exc:
-        line = min((line for lines in starts.values() for line in lines), default=1)
-        yield Draft(1, line, error=f"not readable as PubMed XML: {exc}")
+    root = root_of(text)
+    if root not in ROOTS:
+        found = f"<{root}>" if root else "no element"
+        yield Draft(1, 1, error=f"the root element is {found}, not <PubmedArticleSet>")
         return
-    items = _items(parsed)
-    order = sorted(
-        (line, kind, index)
-        for kind, lines in starts.items()
-        for index, line in enumerate(lines[: len(items[kind])])
-    )
-    for entry, (line, kind, index) in enumerate(order, 1):
-        yield _draft(entry, line, kind, items[kind][index])
+    entries = list(_entries(text))
+    dtds = _candidates(text)
+    entry = 0
+    for batch in range(0, len(entries), BATCH):
+        for draft in _batch(entries[batch : batch + BATCH], dtds):
+            entry += 1
+            draft.entry = entry
+            yield draft
 
 
-def _entry_lines(text: str) -> dict[str, list[int]]:
-    """The line where each article and each book article starts, by kind."""
-    starts: dict[str, list[int]] = {"PubmedArticle": [], "PubmedBookArticle": []}
+def _entries(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, kind, xml) of every article and book article, in file order; an article
+    the file ends inside of has xml "" (the file was cut short)."""
     line, position = 1, 0
     for match in _ENTRY.finditer(text):
+        if match.start() < position:
+            continue  # inside the previous article (cannot happen in valid PubMed XML)
         line += text.count("\n", position, match.start())
         position = match.start()
-        starts[match.group(1)].append(line)
-    return starts
+        kind = match.group(1)
+        close = text.find(f"</{kind}>", match.start())
+        xml = text[match.start() : close + len(kind) + 3] if close >= 0 else ""
+        yield line, kind, xml
+        if close < 0:
+            return
+        line += text.count("\n", position, close)
+        position = close
+
+
+def _batch(entries: list[tuple[int, str, str]], dtds: list[str]) -> list[Draft]:
+    """The drafts of a batch of articles; `dtds` is reordered to try what fitted first."""
+    whole = [e for e in entries if e[2]]
+    try:
+        parsed, dtd = parse([xml for _, _, xml in whole], dtds) if whole else ({}, "")
+    except PubmedXmlFileError:
+        if len(entries) == 1:
+            raise
+        return [draft for one in entries for draft in _single(one, dtds)]
+    if dtd and dtds[0] != dtd:
+        dtds.remove(dtd)
+        dtds.insert(0, dtd)
+    items = _items(parsed)
+    taken = {"PubmedArticle": 0, "PubmedBookArticle": 0}
+    drafts = []
+    for line, kind, xml in entries:
+        if not xml:
+            drafts.append(Draft(0, line, error=_CUT_SHORT))
+            continue
+        drafts.append(_draft(0, line, kind, items[kind][taken[kind]]))
+        taken[kind] += 1
+    return drafts
+
+
+def _single(entry: tuple[int, str, str], dtds: list[str]) -> list[Draft]:
+    line, kind, xml = entry
+    if not xml:
+        return [Draft(0, line, error=_CUT_SHORT)]
+    try:
+        return _batch([entry], dtds)
+    except PubmedXmlFileError as exc:
+        return [Draft(0, line, error=f"this {kind} is not readable as PubMed XML: {exc}")]
+
+
+_CUT_SHORT = "the file ends inside this article: the download may be cut short; save it again"
 
 
 def _items(parsed: Any) -> dict[str, list[Any]]:
