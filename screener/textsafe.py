@@ -15,7 +15,9 @@ what is stored ("Trojan source").
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+from collections.abc import Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -74,13 +76,31 @@ def has_control(value: str | None) -> bool:
 def clean_fields(obj: T) -> T:
     """A frozen dataclass with `clean_text` applied to every text field, including text
     inside tuples (authors, keywords, (name, value) pairs); the same object if clean."""
+    names = _field_names(type(obj))
+    # Fast path, exact: `clean_text` leaves a text alone unless it holds one of these
+    # characters, so one scan of all texts together settles the (usual) clean record.
+    if not _NEEDS_CLEANING.search("".join(_texts(getattr(obj, n) for n in names))):
+        return obj
     changes = {}
-    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
-        value = getattr(obj, f.name)
+    for name in names:
+        value = getattr(obj, name)
         cleaned = _clean_value(value)
         if cleaned is not value:
-            changes[f.name] = cleaned
+            changes[name] = cleaned
     return dataclasses.replace(obj, **changes) if changes else obj  # type: ignore[type-var]
+
+
+@functools.lru_cache(maxsize=64)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _texts(values) -> Iterator[str]:
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, tuple):
+            yield from _texts(value)
 
 
 def _clean_value(value):
