@@ -34,6 +34,7 @@ from screener.tui.messages import (
     TermsLoaded,
 )
 from screener.tui.notices import FAILURES
+from screener.tui.ranking import RankingLine, RankingMixin
 from screener.tui.terms import terms_from_searches
 from screener.tui.widgets import KeyHints, RecordPanel
 from screener.workflow.saving import SaveQueue, SaveState
@@ -42,7 +43,7 @@ from screener.workflow.screening import RecordView, ReviewerQueue
 FULL_TEXT_ONLY = {"decide('not-retrieved')", "attach", "open_fulltext"}
 
 
-class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
+class ScreeningScreen(RankingMixin, FindingMixin, FulltextMixin, Screen):
     """A reviewer screens their queue at one stage."""
 
     BINDINGS = [
@@ -91,6 +92,7 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False)
             yield Static(id="counts")
+        yield RankingLine(id="ranking")
         yield RecordPanel(id="record")
         yield Static(id="vote")
         yield KeyHints(for_stage(HINTS, self.stage), id="keys")
@@ -128,6 +130,7 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
         self.include_terms, self.exclude_terms = settings.include_terms, settings.exclude_terms
         if not (self.include_terms or self.exclude_terms):
             self.load_terms()
+        self.start_ranking()
         if not len(self.queue):
             self.query_one(RecordPanel).message(f"Nothing to screen at {self.stage}.")
             self.refresh_status()
@@ -259,6 +262,7 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
             return
         self.pending_notes.pop(record_id, None)
         self._counts_stale = True
+        self.ranking_noted(decision)
         if self.index + 1 < len(self.queue):
             self.show(self.index + 1)
             return
@@ -328,6 +332,7 @@ class ScreeningScreen(FindingMixin, FulltextMixin, Screen):
             self.app.notify("Nothing to undo in this session.", severity="warning")
             return
         self._counts_stale = True
+        self.ranking_noted("undo")
         kept = self.queue.kept_notes.pop(record_id, "")
         if kept:
             self.pending_notes[record_id] = kept

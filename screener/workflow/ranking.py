@@ -9,7 +9,6 @@ reviewer's vote that is still blinded; `reviewer_labels` is the one place that d
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import secrets
@@ -37,6 +36,7 @@ from screener.workflow import screening as screening_flow
 from screener.workflow.automation import STOP_KEY, automatically_excluded, screening_stop
 
 RANKING_KEY = "ranking"
+INLINE_FEATURES = 5_000  # up to this many records, opening a queue computes features (~2 s)
 
 
 # ---- features ---------------------------------------------------------------------------
@@ -53,24 +53,34 @@ class FeatureSet:
         return np.searchsorted(self.ids, np.asarray(record_ids, dtype=np.int64))
 
 
-def review_features(store: Store, progress: Callable[[str], None] | None = None) -> FeatureSet:
-    """The features of every record: from the cache when the texts are unchanged, else
-    computed once (seconds per 10,000 records) and cached."""
-    ids, texts, digest = [], [], hashlib.sha256()
-    for record_id, title, abstract in store.record_texts():
-        ids.append(record_id)
-        text = core.record_text(title, abstract)
-        texts.append(text)
-        digest.update(f"{record_id}\x1f{text}\x1e".encode())
-    fingerprint = f"{core.FEATURES_NAME}|{digest.hexdigest()}"
+def review_features(
+    store: Store, progress: Callable[[str], None] | None = None, cached_only: bool = False
+) -> FeatureSet | None:
+    """The features of every record: from the cache while the records are unchanged, else
+    computed (about a minute per 100,000 records) and cached. With `cached_only`, None
+    instead of computing."""
+    fingerprint = f"{core.FEATURES_NAME}|{store.records_fingerprint()}"
     cached = store.load_features(fingerprint)
     if cached is not None:
         return _decode(cached)
+    if cached_only:
+        return None
+    ids, texts = [], []
+    for record_id, title, abstract in store.record_texts():
+        ids.append(record_id)
+        texts.append(core.record_text(title, abstract))
     if progress:
-        progress(f"computing text features of {len(ids):,} records (once per change)")
+        progress(f"computing the text features of {len(ids):,} records (once per change)")
     features = FeatureSet(np.asarray(ids, dtype=np.int64), core.text_features(texts))
     store.save_features(fingerprint, _encode(features))
     return features
+
+
+def cache_features(db_path: str) -> None:
+    """Compute and cache the features of the review at `db_path` (run in a child process
+    by the screen, so tokenising 100,000 abstracts never holds up a keypress)."""
+    with Store(db_path) as store:
+        review_features(store)
 
 
 def _encode(features: FeatureSet) -> bytes:
@@ -97,16 +107,22 @@ def _decode(blob: bytes) -> FeatureSet:
 # ---- what a reviewer's model learns from -------------------------------------------------
 
 
-def reviewer_labels(store: Store, reviewer: str, settings: ReviewSettings) -> dict[int, int]:
+def reviewer_labels(
+    store: Store, reviewer: str, settings: ReviewSettings, own: Mapping | None = None
+) -> dict[int, int]:
     """record id -> 1 (include) / 0 (exclude) that `reviewer`'s model may learn from at
-    title-abstract: reconciled final decisions, and the reviewer's own votes elsewhere.
+    title-abstract: reconciled final decisions, and the reviewer's own votes elsewhere
+    (`own`: their votes as the screen holds them, ahead of what is saved yet).
 
     With two reviewers and two required votes a reconciled record the reviewer voted on
     is one where the votes agree, so its label equals the reviewer's own: another
     reviewer's vote can never change these labels (tests/test_ranking_workflow.py)."""
-    labels: dict[int, int] = {}
-    for row in store.decision_rows(TITLE_ABSTRACT, reviewer):
-        labels[row["record_id"]] = _as_label(decision_class(row["decision"], settings))
+    if own is None:
+        rows = store.decision_rows(TITLE_ABSTRACT, reviewer)
+        votes = {row["record_id"]: row["decision"] for row in rows}
+    else:
+        votes = {record_id: vote.decision for record_id, vote in own.items()}
+    labels = {rid: _as_label(decision_class(d, settings)) for rid, d in votes.items()}
     voted = {row["record_id"] for row in store.decision_rows(TITLE_ABSTRACT)}
     voted |= {row["record_id"] for row in store.resolution_rows(TITLE_ABSTRACT)}
     if voted:
@@ -201,9 +217,11 @@ def queue_order(
     if settings.order == RANDOM:
         return done + random_undecided(ids, left, seed)
     labels = reviewer_labels(store, reviewer, settings)
-    if not core.can_rank(labels):
+    features = None
+    if core.can_rank(labels):  # a large review's features are computed by the screen's worker
+        features = review_features(store, cached_only=len(ids) > INLINE_FEATURES)
+    if features is None:  # not ranked yet; the screen ranks once the features are cached
         return done + random_undecided(ids, left, seed)
-    features = review_features(store)
     return done + rank_undecided(features, labels, ids, left, seed).undecided
 
 
