@@ -17,6 +17,13 @@ by the reviewer. Each run screens a fresh copy of it, and prints:
 - memory: peak RSS of this process in MiB (target < 500 MiB). The review is built in a
   child process, so the figure is the TUI's own.
 
+With --ranking the copy is switched to `order = "relevance"` and 1% of the decided
+records become includes, so the screen ranks the queue and every `i` keypress starts a
+refit in the worker (one at a time): the keypress figures then include that load. It also
+prints the feature cache build (in a child process, as the screen does) and the time of
+one refit (the reviewer's labels, the fit on them, scoring and ordering every record;
+target < 2 s), measured outside the screen.
+
 The figures are reported, not asserted.
 """
 
@@ -141,6 +148,41 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
+def prepare_ranking(db: Path) -> dict[str, float]:
+    """Switch the copy to relevance order, make 1% of the decided records includes, build
+    the feature cache in a child process and time one refit."""
+    import dataclasses
+
+    from screener.workflow import ranking as rflow
+
+    figures: dict[str, float] = {}
+    with Store(db) as store:
+        settings = flow.load_settings(store)
+        flow.save_settings(store, dataclasses.replace(settings, order="relevance"))
+        decided = [r["record_id"] for r in store.decision_rows("title-abstract", REVIEWER)]
+        for record_id in decided[::100]:
+            store.save_decision(record_id, "title-abstract", REVIEWER, "include")
+    code = "import sys\nfrom screener.workflow.ranking import cache_features\n"
+    code += "cache_features(sys.argv[1])"
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(db)], check=True)
+    figures["features_s"] = time.perf_counter() - t
+    with Store(db) as store:
+        t = time.perf_counter()
+        features = rflow.review_features(store, cached_only=True)
+        figures["features_load_s"] = time.perf_counter() - t
+        settings = flow.load_settings(store)
+        ids = flow.stage_ids(store, "title-abstract", settings)
+        t = time.perf_counter()
+        labels = rflow.reviewer_labels(store, REVIEWER, settings)
+        undecided = [i for i in ids if i not in labels]
+        ranking = rflow.rank_undecided(features, labels, ids, undecided, rflow.review_seed(store))
+        figures["refit_s"] = time.perf_counter() - t
+        figures["labels"] = len(labels)
+        figures["estimate"] = ranking.estimated_remaining or 0.0
+    return figures
+
+
 async def measure(db: Path, decisions: int) -> dict[str, float]:
     from screener.tui.app import make_app
     from screener.tui.screening import ScreeningScreen
@@ -208,6 +250,7 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "bench_tui.sqlite")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--ranking", action="store_true", help="Relevance order, refits on.")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
@@ -219,6 +262,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "review.sqlite"
         shutil.copyfile(args.db, copy)
+        ranking = prepare_ranking(copy) if args.ranking else {}
         figures = asyncio.run(measure(copy, args.decisions))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"records:            {args.records:,} ({args.db})")
@@ -234,6 +278,15 @@ def main() -> None:
     print(f"next record (→):    median {figures['move_median_ms']:.1f} ms")
     print(f"search (/ Enter):   {figures['search_s']:.2f} s")
     print(f"peak memory (RSS):  {peak:.0f} MiB   (target < 500 MiB)")
+    if ranking:
+        print(
+            f"features (child):   {ranking['features_s']:.1f} s to compute and cache, "
+            f"{ranking['features_load_s']:.2f} s to load from the cache"
+        )
+        print(
+            f"one refit:          {ranking['refit_s']:.2f} s on {ranking['labels']:,} labels "
+            f"(target < 2 s); about {ranking['estimate']:.0f} relevant left"
+        )
 
 
 if __name__ == "__main__":

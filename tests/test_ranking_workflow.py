@@ -260,6 +260,11 @@ def test_cli_ranking_status_stop_check_methods_and_stop_screening(tmp_path, runn
     methods = runner.invoke(main, ["methods", "--db", str(db)])
     assert "linear SVM" in methods.output and "TF-IDF" in methods.output
     assert "recall target of" not in methods.output and "consecutive excludes" in methods.output
+    report = runner.invoke(main, ["search", "report", "--db", str(db)])
+    assert "## Screening automation" in report.output and "30 of 40 records" in report.output
+    as_json = runner.invoke(main, ["search", "report", "--json", "--db", str(db)])
+    automation = json.loads(as_json.output)["screening_automation"]
+    assert automation["screened_by_people"] == 30 and automation["marked_by_automation"] == 10
 
 
 def _labelled_csv(path, n=120):

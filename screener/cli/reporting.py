@@ -149,10 +149,16 @@ def _printable(value):
 @handle_errors
 def search_report(fmt: str, as_json: bool, output: Output, db_path: Path | None) -> None:
     """PRISMA-S search report: every source, query as run, limits, dates, counts."""
+    from screener.workflow import ranking  # issue 13: automation in screening (item 8)
+
     with open_store(db_path) as store:
         report = exporting.search_report(store)
+        automation = ranking.methods(store)
+    automation["text"] = ranking.methods_text(automation)
     if as_json or fmt == "json":
+        report = {**report, "screening_automation": automation}
         text = json.dumps(_printable(report), indent=2, ensure_ascii=False) + "\n"
     else:
         text = exporting.search_report_markdown(report)
+        text += f"\n## Screening automation (PRISMA 2020 item 8)\n\n{automation['text']}\n"
     emit(text, output)

@@ -23,8 +23,6 @@ from typing import Protocol
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 DEFAULT_SEED = 0
 MODEL_NAME = (
@@ -47,6 +45,8 @@ def text_features(texts: Sequence[str]) -> sparse.csr_matrix:
     lowered WSS@95 on the benchmark (bench/bench_ranking.py). Terms in more than 95% of
     records are dropped as noise.
     """
+    from sklearn.feature_extraction.text import TfidfVectorizer  # seconds to import: late
+
     if not texts:
         return sparse.csr_matrix((0, 0), dtype=np.float32)
     vectorizer = TfidfVectorizer(
@@ -91,6 +91,8 @@ class LinearRanker:
         self._intercept = 0.0
 
     def fit(self, features: sparse.csr_matrix, labels: np.ndarray) -> None:
+        from sklearn.svm import LinearSVC
+
         labels = np.asarray(labels)
         includes = int(labels.sum())
         excludes = len(labels) - includes
