@@ -269,3 +269,10 @@ def test_greek_letters_spelt_out_are_the_same_title():
         **bare,
     )
     assert verdict(a, b) == DUPLICATE
+
+
+def test_a_volume_equal_to_the_other_issue_is_no_swap_when_the_issues_differ_too():
+    # 12(3) against 3(7): not a swap, two well-formed volumes
+    a = rec(1, volume="12", issue="3")
+    b = rec(2, volume="3", issue="7")
+    assert verdict(a, b) != DUPLICATE

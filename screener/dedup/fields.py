@@ -398,8 +398,9 @@ def locator_states(p: Prepared, q: Prepared) -> tuple[str, str, str]:
 def _weak_volume(p: Prepared, q: Prepared) -> bool:
     if not (p.volume_ok and q.volume_ok):
         return True
-    if p.volume == q.issue or q.volume == p.issue:
-        return True  # swapped (or the issue number repeated as the volume)
+    for x, y in ((p, q), (q, p)):
+        if x.volume == y.issue and x.issue in ("", y.volume):
+            return True  # swapped, or the issue number repeated as the volume
     return any(
         x.supplement
         and len(x.volume) <= 2
