@@ -448,3 +448,19 @@ def test_the_markup_free_fast_path_cleans_exactly_as_normalize_does():
         assert clean_text(text) == reference(text)
 
     same()
+
+
+def test_a_parse_worker_that_dies_is_one_clear_error_and_the_run_failed(store, monkeypatch):
+    import screener.sources.pubmed_parse as pubmed_parse
+
+    monkeypatch.setattr(pubmed_parse, "parse_batch", _die)  # pickled to the worker by name
+    with _standin(500) as standin:
+        client = _client(standin.url)
+        client.parse_processes = 1
+        with pytest.raises(SourceError, match="stopped unexpectedly"):
+            _run(store, client)
+    assert [r.status for r in store.list_runs()] == ["failed"]
+
+
+def _die(ids, body):
+    os._exit(3)

@@ -20,8 +20,10 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from screener.errors import SourceError
 from screener.models import Record
 from screener.sources.entrez import read_entrez
 from screener.sources.pubmed_xml import PubmedXmlError, records_from_parsed, xml_errors
@@ -141,3 +143,9 @@ def _result(future: Future) -> ParsedBatch:
             return future.result(timeout=0.2)
         except TimeoutError:
             continue
+        except BrokenProcessPool:
+            raise SourceError(
+                "a process parsing PubMed's XML stopped unexpectedly (out of memory, or "
+                "killed); what was stored stays stored and a rerun resumes. "
+                "SCREENER_PARSE_PROCESSES=0 parses in the main process instead."
+            ) from None
