@@ -54,3 +54,7 @@ class InvariantError(ScreenerError):
 
 class SearchBusyError(ScreenerError):
     """Another process is running the same saved search in this review."""
+
+
+class DatabaseUnreachableError(DatabaseError):
+    """The review server cannot be reached, or the connection broke mid-change."""

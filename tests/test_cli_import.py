@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
@@ -29,10 +28,9 @@ ER  -
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "review.sqlite"
-    monkeypatch.setenv("SCREENER_DB", str(path))
-    return path
+def db(review_db, monkeypatch):
+    monkeypatch.setenv("SCREENER_DB", review_db)
+    return review_db
 
 
 def test_scopus_export_imports_as_a_run_with_provenance(db, runner):
@@ -82,9 +80,9 @@ def test_broken_entry_imports_nothing_by_default(db, runner, tmp_path):
     assert result.exit_code == 1
     assert "entry 2 (line 8)" in result.stderr and "Nothing was imported" in result.stderr
     assert "--skip-bad" in result.stderr
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
-        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    with Store(db) as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+        assert store.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
 
 
 def test_skip_bad_imports_the_rest_and_lists_what_was_skipped(db, runner, tmp_path):

@@ -4,6 +4,7 @@ real Crossref and doi.org responses."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from replay import FIXTURES, Replay, recording
@@ -30,9 +31,9 @@ type = "journal-article"
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch, httpserver):
+def env(tmp_path, monkeypatch, httpserver, review_db):
     replay = Replay(httpserver, hosts=HOSTS)
-    monkeypatch.setenv("SCREENER_DB", str(tmp_path / "review.sqlite"))
+    monkeypatch.setenv("SCREENER_DB", review_db)
     monkeypatch.setenv("SCREENER_CROSSREF_URL", replay.url("/crossref/"))
     monkeypatch.setenv("SCREENER_DOI_URL", replay.url("/doi/"))
     monkeypatch.setenv("CROSSREF_MAILTO", "me@example.org")
@@ -85,7 +86,7 @@ def test_doi_add_stores_found_and_lists_the_rest(env, runner):
     assert payload["run"]["count_stored"] == 1
     problems = {p["doi"]: p["reason"] for p in payload["problems"]}
     assert problems == {"10.1371/notarealdoi": "DOI not found", "not-a-doi": "not a valid DOI"}
-    with Store(tmp / "review.sqlite") as store:
+    with Store(os.environ["SCREENER_DB"]) as store:
         record = store.get_record(1)
     assert record.source == "citation-searching"
     assert record.doi == "10.1371/journal.pone.0033693"
@@ -95,7 +96,7 @@ def test_doi_add_stores_found_and_lists_the_rest(env, runner):
 @needs_shared
 def test_enrich_fills_gaps_without_overwriting_and_flags(env, runner):
     tmp, replay = env
-    with Store(tmp / "review.sqlite") as store:
+    with Store(os.environ["SCREENER_DB"]) as store:
         run = store.start_run(kind="import", source="file", database="Scopus")
         mine = Record(
             source="Scopus",
@@ -111,7 +112,7 @@ def test_enrich_fills_gaps_without_overwriting_and_flags(env, runner):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["looked_up"] == 1 and "journal" in report["filled"]
-    with Store(tmp / "review.sqlite") as store:
+    with Store(os.environ["SCREENER_DB"]) as store:
         record = store.get_record(1)
         audit = store.audit_entries()
     assert record.title == "My own title" and record.year == 2011  # never overwritten

@@ -35,9 +35,9 @@ def _cli(runner, *args):
 
 
 @pytest.fixture
-def review(tmp_path, runner, monkeypatch):
-    db = tmp_path / "review.sqlite"
-    monkeypatch.setenv("SCREENER_DB", str(db))
+def review(tmp_path, runner, monkeypatch, review_db):
+    db = review_db
+    monkeypatch.setenv("SCREENER_DB", db)
     monkeypatch.setenv("NCBI_EMAIL", "me@example.org")
     (tmp_path / "exo.toml").write_text(QUERY)
     with StandIn(30) as standin:
@@ -269,9 +269,9 @@ def test_exported_ris_and_bibtex_read_by_third_party_parsers(review, runner, tmp
     assert len(library.entries) == 37 and not library.failed_blocks
 
 
-def test_update_run_gives_the_updated_review_flow(tmp_path, runner, monkeypatch):
-    db = tmp_path / "review.sqlite"
-    monkeypatch.setenv("SCREENER_DB", str(db))
+def test_update_run_gives_the_updated_review_flow(tmp_path, runner, monkeypatch, review_db):
+    db = review_db
+    monkeypatch.setenv("SCREENER_DB", db)
     monkeypatch.setenv("NCBI_EMAIL", "me@example.org")
     (tmp_path / "exo.toml").write_text(QUERY)
     from datetime import date

@@ -126,8 +126,8 @@ def decisions(
     assert wait_for_saves()
     with Store(path) as other:
         return {
-            row["record_id"]: (row["decision"], row["reason"], row["note"])
-            for row in other.decision_rows(stage, reviewer)
+            vote.record_id: (vote.decision, vote.reason, vote.note)
+            for vote in other.decision_rows(stage, reviewer)
         }
 
 
@@ -136,8 +136,8 @@ def run(coroutine) -> None:
 
 
 @pytest.fixture
-def review(tmp_path: Path) -> Path:
-    return build_review(tmp_path / "r.sqlite")
+def review(review_db: str) -> str:
+    return build_review(review_db)
 
 
 # ---- opening and showing a record ----------------------------------------------------
@@ -196,8 +196,8 @@ def test_highlights_labels_flags_and_group_size(review):
     run(go())
 
 
-def test_highlight_terms_default_to_the_searches_run(tmp_path):
-    path = build_review(tmp_path / "r.sqlite", include_terms=(), exclude_terms=())
+def test_highlight_terms_default_to_the_searches_run(review_db, tmp_path):
+    path = build_review(review_db, include_terms=(), exclude_terms=())
     with Store(path) as store:
         run_id = store.start_run(
             kind="search", source="pubmed", database="PubMed", query="alopecia[tiab] AND 2020[dp]"
@@ -305,8 +305,8 @@ def test_u_undoes_the_last_decision(review):
     run(go())
 
 
-def test_full_text_r_f_o_and_a_required_reason(tmp_path, monkeypatch):
-    path = build_review(tmp_path / "r.sqlite")
+def test_full_text_r_f_o_and_a_required_reason(review_db, tmp_path, monkeypatch):
+    path = build_review(review_db)
     with Store(path) as store:
         for record_id in (1, 2, 3):
             for who in ("ann", "bob"):
@@ -413,8 +413,8 @@ def test_g_goes_to_a_number_or_an_id(review):
     run(go())
 
 
-def test_slash_searches_and_again_finds_the_next_match(tmp_path):
-    path = build_review(tmp_path / "r.sqlite")
+def test_slash_searches_and_again_finds_the_next_match(review_db, tmp_path):
+    path = build_review(review_db)
     with Store(path) as store:
         add_records(store, [sample_record(7, title="Minoxidil foam"), sample_record(8)])
         add_records(store, [sample_record(9, title="Topical minoxidil")])
@@ -566,12 +566,12 @@ def test_resolve_shows_both_votes_and_records_the_resolution(review):
             await ready(pilot)  # stored by a worker, beside the screen
             with Store(review) as other:
                 (row,) = other.resolution_rows(TA)
-            assert (row["record_id"], row["decision"], row["reason"]) == (
+            assert (row.record_id, row.decision, row.reason) == (
                 1,
                 "exclude",
                 "Wrong population",
             )
-            assert (row["rationale"], row["adjudicator"]) == ("mice only", "cy")
+            assert (row.rationale, row.adjudicator) == ("mice only", "cy")
             assert "RESOLVED: EXCLUDE" in widget_text(app)
 
     run(go())
@@ -666,7 +666,9 @@ def test_undo_keeps_the_note_for_the_next_decision(review):
     run(go())
 
 
-def test_a_locked_review_never_freezes_a_keypress(review):
+def test_a_locked_review_never_freezes_a_keypress(tmp_path):
+    # SQLite's write lock is what blocks here (held by a plain sqlite3 connection).
+    review = build_review(tmp_path / "r.sqlite")
     import sqlite3
     import time
 
@@ -698,7 +700,9 @@ def test_a_locked_review_never_freezes_a_keypress(review):
     run(go())
 
 
-def test_quit_waits_for_decisions_still_saving(review):
+def test_quit_waits_for_decisions_still_saving(tmp_path):
+    # SQLite's write lock is what blocks here (held by a plain sqlite3 connection).
+    review = build_review(tmp_path / "r.sqlite")
     import sqlite3
 
     async def go():

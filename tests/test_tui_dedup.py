@@ -43,8 +43,8 @@ async def saved(pilot) -> None:
         await pilot.pause()
 
 
-def test_pairs_side_by_side_and_y_n_s_decide(tmp_path):
-    path = build_pairs(tmp_path / "r.sqlite")
+def test_pairs_side_by_side_and_y_n_s_decide(review_db, tmp_path):
+    path = build_pairs(review_db)
 
     async def go():
         app = make_dedup_app(path, "ann")
@@ -86,8 +86,8 @@ def test_pairs_side_by_side_and_y_n_s_decide(tmp_path):
     run(go())
 
 
-def test_quit_waits_for_the_last_decision(tmp_path):
-    path = build_pairs(tmp_path / "r.sqlite")
+def test_quit_waits_for_the_last_decision(review_db, tmp_path):
+    path = build_pairs(review_db)
 
     async def go():
         app = make_dedup_app(path, "ann")
@@ -105,8 +105,8 @@ def test_quit_waits_for_the_last_decision(tmp_path):
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-def test_dedup_layout(tmp_path, size):
-    path = build_pairs(tmp_path / "r.sqlite")
+def test_dedup_layout(review_db, tmp_path, size):
+    path = build_pairs(review_db)
 
     async def go():
         app = make_dedup_app(path, "ann")
@@ -120,8 +120,8 @@ def test_dedup_layout(tmp_path, size):
     run(go())
 
 
-def test_no_pairs_and_bad_arguments(tmp_path):
-    path = tmp_path / "r.sqlite"
+def test_no_pairs_and_bad_arguments(review_db, tmp_path):
+    path = review_db
     with Store(path) as store:
         add_records(store, [sample_record(1)])
     with pytest.raises(ScreenerError, match="who decides"):

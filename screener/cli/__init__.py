@@ -15,6 +15,7 @@ from screener.cli.ranking import methods, ranking, simulate, stop_screening_cmd
 from screener.cli.reporting import export, prisma, search_report
 from screener.cli.screening import agreement, conflicts, decisions, resolve, review, screen
 from screener.cli.search import search
+from screener.cli.team import copy_cmd, grant, team
 from screener.errors import ScreenerError
 from screener.textsafe import clean_line, safe_for_terminal
 
@@ -24,7 +25,8 @@ from screener.textsafe import clean_line, safe_for_terminal
 def main() -> None:
     """screener: search, deduplicate, screen and report a systematic review.
 
-    One SQLite file is one review: --db PATH, else $SCREENER_DB, else db/review.sqlite.
+    One SQLite file is one review: --db PATH, else $SCREENER_DB, else db/review.sqlite;
+    a team on many machines uses a PostgreSQL server: --db postgresql://user@host/db.
     """
 
 
@@ -40,6 +42,9 @@ main.add_command(backup)
 for command in (ranking, simulate, methods):
     main.add_command(command)
 review.add_command(stop_screening_cmd)
+review.add_command(grant)
+review.add_command(team)
+review.add_command(copy_cmd)
 
 
 def run() -> None:

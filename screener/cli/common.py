@@ -18,20 +18,21 @@ import click
 from screener import workflow
 from screener.cli.output import remember_review_db, write_text
 from screener.errors import ScreenerError
-from screener.store import Store
+from screener.store import Store, is_postgres_url, review_exists
 from screener.textsafe import clean_line, safe_for_terminal
 
 DEFAULT_DB = Path("db") / "review.sqlite"
 
 
 def db_option(func: Callable) -> Callable:
-    """`--db PATH`, else $SCREENER_DB, else db/review.sqlite."""
+    """`--db PATH|URL`, else $SCREENER_DB, else db/review.sqlite."""
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="PATH|URL",
         default=None,
-        help="Review database file [env SCREENER_DB; default db/review.sqlite].",
+        help="Review database: a SQLite file, or postgresql://user@host/db for a shared "
+        "server [env SCREENER_DB; default db/review.sqlite].",
     )(func)
 
 
@@ -39,24 +40,26 @@ def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
 
 
-def resolve_db(db_path: Path | None) -> Path:
-    if db_path is not None:
-        return db_path
-    env = os.environ.get("SCREENER_DB")
-    return Path(env) if env else DEFAULT_DB
+def resolve_db(db_path: str | Path | None) -> str | Path:
+    """A PostgreSQL URL as it is (a Path would spoil its //), else a file path."""
+    value = db_path if db_path is not None else os.environ.get("SCREENER_DB")
+    if not value:
+        return DEFAULT_DB
+    return str(value) if is_postgres_url(value) else Path(value)
 
 
 def open_store(db_path: Path | None, create: bool = False) -> Store:
     """Open the review; only commands that add records may create a new one (a mistyped
     path must not silently become an empty review)."""
-    path = resolve_db(db_path)
-    if not create and not path.exists():
+    target = resolve_db(db_path)
+    if not create and not review_exists(target):
         raise ScreenerError(
-            f"{path}: no review here; check --db / SCREENER_DB, or start one with "
+            f"{target}: no review here; check --db / SCREENER_DB, or start one with "
             "`screener search run` or `screener import`."
         )
-    remember_review_db(path)
-    return Store(path)
+    if not is_postgres_url(target):  # a file that no output may be written over
+        remember_review_db(target)
+    return Store(target)
 
 
 def handle_errors(func: Callable) -> Callable:

@@ -22,6 +22,7 @@ from screener.cli.common import (
 from screener.cli.output import Output, emit, formula_guard_option, output_option
 from screener.errors import ScreenerError
 from screener.screening import DECISIONS, ORDERS, STAGES, ReviewSettings
+from screener.store import review_exists
 from screener.textsafe import clean_line, safe_for_terminal
 from screener.workflow import screening as flow
 
@@ -210,7 +211,7 @@ def screen(reviewer: str, stage: str, resolve_mode: bool, db_path: Path | None) 
     from screener.tui.app import make_app
 
     path = resolve_db(db_path)
-    if not path.exists():
+    if not review_exists(path):
         raise ScreenerError(f"{path}: no review here yet; run a search or an import first.")
     app = make_app(path, reviewer, stage, resolve=resolve_mode)
     app.run()
@@ -445,7 +446,7 @@ def import_cmd(
     Rows naming a duplicate go to its group's record. A column the file lacks (note,
     time) leaves what is stored alone."""
     with open_store(db_path) as store:
-        who = flow.check_person(flow.load_settings(store), who)
+        who = flow.check_person(flow.load_settings(store), who, store.login)
         result = flow.import_decisions(
             store,
             _read(file),

@@ -1,23 +1,63 @@
-"""The review database: one SQLite file per review, and the only package that writes SQL.
+"""The review database, and the only package that writes SQL.
 
-Opening a file creates it and applies any pending migrations (users never run an
-upgrade step); a file written by a newer screener is refused with a clear error.
-WAL mode and a busy timeout let several reviewers write to one file at once.
+A review is one SQLite file (the embedded default) or one database on a PostgreSQL server
+(`postgresql://...`, for teams on many machines). Opening one creates it and applies any
+pending migrations (users never run an upgrade step); a review written by a newer
+screener is refused with a clear error. On SQLite, WAL mode and a busy timeout let
+several reviewers write to one file at once.
 """
+
+from pathlib import Path
 
 from screener.store.base import StoreBase, now
 from screener.store.dedup import DedupMixin
+from screener.store.dialect import is_postgres_url
 from screener.store.ranking import RankingMixin
 from screener.store.records import RECORD_COLUMNS, RecordsMixin, row_to_record
 from screener.store.reporting import ReportingMixin
+from screener.store.roles import TeamMixin
 from screener.store.runs import RunsMixin
 from screener.store.screening import ScreeningMixin
 
 
 class Store(
-    RunsMixin, RecordsMixin, DedupMixin, ScreeningMixin, ReportingMixin, RankingMixin, StoreBase
+    TeamMixin,
+    RunsMixin,
+    RecordsMixin,
+    DedupMixin,
+    ScreeningMixin,
+    ReportingMixin,
+    RankingMixin,
+    StoreBase,
 ):
     """An open review database."""
 
 
-__all__ = ["RECORD_COLUMNS", "Store", "now", "row_to_record"]
+def review_target(value: str | Path) -> str | Path:
+    """A --db value as the store takes it: a URL as it is (a Path spoils its //), else a
+    file path."""
+    return str(value) if is_postgres_url(value) else Path(value)
+
+
+def review_exists(target: str | Path) -> bool:
+    """Whether a review is already there (a file, or screener's schema on the server)."""
+    if not is_postgres_url(target):
+        return Path(target).exists()
+    from screener.store.postgres import PgConnection
+
+    conn = PgConnection(str(target))
+    try:
+        return conn.execute("SELECT to_regclass('screener_schema')").fetchone()[0] is not None
+    finally:
+        conn.close()
+
+
+__all__ = [
+    "RECORD_COLUMNS",
+    "Store",
+    "is_postgres_url",
+    "now",
+    "review_exists",
+    "review_target",
+    "row_to_record",
+]

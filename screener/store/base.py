@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import ParamSpec, Self, TypeVar
 
 import sqlite_utils
 
-from screener.errors import DatabaseError, ReadOnlyDatabaseError
+from screener.errors import DatabaseError, DatabaseUnreachableError, ReadOnlyDatabaseError
 from screener.store.connection import (
     BUSY_TIMEOUT_MS,
     ReviewConnection,
@@ -21,9 +22,33 @@ from screener.store.connection import (
     copy_into_new_file,
     copy_into_review,
 )
+from screener.store.dialect import POSTGRES, SQLITE, is_postgres_url
 from screener.store.migrations import MIGRATIONS
+from screener.store.pg_migrations import PG_MIGRATIONS
 
-__all__ = ["BUSY_TIMEOUT_MS", "StoreBase", "_alive", "_chunks", "now"]
+__all__ = ["BUSY_TIMEOUT_MS", "StoreBase", "_alive", "_chunks", "now", "retried"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+# Two processes opening a new PostgreSQL review at once: the second waits for the first's
+# migrations (a transaction-scoped advisory lock; any fixed number unique to screener).
+MIGRATION_LOCK = 0x5C2EE7E2
+
+
+def retried(method: Callable[P, T]) -> Callable[P, T]:
+    """A write that is safe to repeat (an upsert of one person's decision) runs once more
+    when the server connection broke before it committed: the store has reconnected by
+    then, so a keypress is saved, not lost. If the server is still away, the error says
+    the change was not saved."""
+
+    @functools.wraps(method)
+    def again(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except DatabaseUnreachableError:
+            return method(*args, **kwargs)
+
+    return again
 
 
 def now() -> str:
@@ -48,7 +73,15 @@ class StoreBase:
         check: bool = True,
         busy_timeout: float = BUSY_TIMEOUT_MS / 1000,
     ) -> None:
+        """Open a review: a SQLite file path, or a postgresql:// URL for a shared server."""
+        self.target = path  # as given: another connection to the same review opens it
+        if is_postgres_url(path):
+            self._open_postgres(str(path))
+            return
+        self.dialect = SQLITE
+        self.login = None  # a file has no logins: people are named by --as / --reviewer
         self.path = Path(path)
+        self.location = str(self.path)
         self.conn: ReviewConnection = connect(self.path, read_only, int(busy_timeout * 1000))
         try:
             self.db = sqlite_utils.Database(self.conn)
@@ -59,10 +92,42 @@ class StoreBase:
             self.conn.close()
             raise
 
+    def _open_postgres(self, url: str) -> None:
+        # Imported here so the SQLite path never loads psycopg.
+        from screener.store.postgres import PgConnection
+
+        self.dialect = POSTGRES
+        self.path = None
+        self.conn = PgConnection(url)
+        self.location = self.conn.safe_url
+        self.login: str | None = self._team_login()
+        try:
+            self._migrate_postgres()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _team_login(self) -> str | None:
+        """A reviewer's or adjudicator's login: their name in the review is the login. None
+        for owners and superusers, who are trusted with every row anyway and may enter
+        decisions in others' names (e.g. from paper forms): the audit log names both."""
+        row = self.conn.execute(
+            """SELECT current_user FROM pg_roles g, pg_roles me
+               WHERE g.rolname = 'screener_reviewer' AND me.rolname = current_user
+                 AND NOT me.rolsuper AND pg_has_role(current_user, g.oid, 'MEMBER')
+                 AND NOT EXISTS (SELECT 1 FROM pg_roles o WHERE o.rolname = 'screener_owner'
+                                 AND pg_has_role(current_user, o.oid, 'MEMBER'))"""
+        ).fetchone()
+        return row[0] if row else None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect is POSTGRES
+
     @property
     def read_only(self) -> bool:
         """Opened read-only (asked for, or the file, folder or disk is not writable)."""
-        return self.conn.read_only
+        return False if self.is_postgres else self.conn.read_only
 
     def close(self) -> None:
         self.conn.close()
@@ -82,6 +147,15 @@ class StoreBase:
         store writes all-or-nothing (e.g. a whole decisions file)."""
         if self.conn.in_transaction:
             yield self.conn
+            return
+        if self.is_postgres:
+            self.conn.begin()
+            try:
+                yield self.conn
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -125,12 +199,45 @@ class StoreBase:
             )
         return version < len(MIGRATIONS)
 
+    def _migrate_postgres(self) -> None:
+        """Bring a PostgreSQL review up to date under an advisory lock, in one transaction:
+        two processes opening a new review at once never race, and a failed step leaves
+        the schema as it was."""
+        with self.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            version = self._pg_version()
+            target = len(MIGRATIONS)
+            if version > target:
+                raise DatabaseError(
+                    f"{self.location} was written by a newer screener (schema {version}, "
+                    f"this one knows {target}); upgrade screener to open it."
+                )
+            if len(PG_MIGRATIONS) < target and version < target:
+                raise DatabaseError(
+                    f"this screener cannot yet bring a PostgreSQL review to schema {target} "
+                    f"(step {len(PG_MIGRATIONS) + 1} has no PostgreSQL version); the review "
+                    "was left unchanged. Use a SQLite file, or a screener that has it."
+                )
+            for number in range(version + 1, target + 1):
+                self.conn.executescript(PG_MIGRATIONS[number - 1])
+                self.conn.execute("UPDATE screener_schema SET version = ?", (number,))
+
+    def _pg_version(self) -> int:
+        exists = self.conn.execute("SELECT to_regclass('screener_schema')").fetchone()[0]
+        if exists is None:
+            self.conn.execute("CREATE TABLE screener_schema (version INTEGER NOT NULL)")
+            self.conn.execute("INSERT INTO screener_schema (version) VALUES (0)")
+            return 0
+        return self.conn.execute("SELECT version FROM screener_schema").fetchone()[0]
+
     def _check(self) -> None:
         """PRAGMA quick_check: refuse a damaged file before anything reads or writes it."""
         check_integrity(self.conn, self.path)
 
     @property
     def schema_version(self) -> int:
+        if self.is_postgres:
+            return self.conn.execute("SELECT version FROM screener_schema").fetchone()[0]
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     # ---- backups ---------------------------------------------------------------------
@@ -140,6 +247,11 @@ class StoreBase:
         API (one read transaction: safe while others write). A new `dest` is written
         beside it, checked and renamed into place (0600); an existing review is replaced
         only when `replace`, through SQLite's own locking (safe even if it is open)."""
+        if self.is_postgres:
+            raise DatabaseError(
+                "screener backup copies a SQLite review; back up a PostgreSQL review with the "
+                "server's own tools (pg_dump), or copy it to a file with `screener review copy`."
+            )
         if dest.exists():
             if not replace:
                 raise FileExistsError(dest)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
-from screener.store.base import now
+from screener.store.base import now, retried
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class DedupMixin:
             )
 
     def pairs(self, *, verdict: str | None = None, undecided: bool = False) -> list[Pair]:
-        sql, args = "SELECT * FROM dedup_pairs WHERE 1", []
+        sql, args = "SELECT * FROM dedup_pairs WHERE TRUE", []
         if verdict:
             sql += " AND verdict = ?"
             args.append(verdict)
@@ -135,6 +135,7 @@ class DedupMixin:
         found = row.fetchone()
         return _pair(found) if found else None
 
+    @retried
     def decide_pair(self, a: int, b: int, decision: str, who: str) -> None:
         """Record a person's decision on a pair, adding the pair if the engine never saw it."""
         a, b = min(a, b), max(a, b)

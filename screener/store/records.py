@@ -53,11 +53,13 @@ class RecordsMixin:
                 # The one door every record comes in by (searches, imports, DOIs): no
                 # control characters or escape sequences are stored, whoever sent them.
                 record = clean_fields(record)
-                cursor = self.conn.execute(_INSERT_RECORD, (*_record_values(record), run_id, stamp))
-                is_new = cursor.rowcount == 1
+                inserted = self.conn.execute(
+                    _INSERT_RECORD, (*_record_values(record), run_id, stamp)
+                ).fetchone()
+                is_new = inserted is not None
                 new += is_new
                 record_id = (
-                    cursor.lastrowid
+                    inserted[0]
                     if is_new
                     else self.conn.execute(
                         "SELECT id FROM records WHERE source = ? AND source_id = ?",
@@ -121,7 +123,7 @@ class RecordsMixin:
 
 _INSERT_RECORD = (
     f"INSERT OR IGNORE INTO records ({', '.join(RECORD_COLUMNS)}, first_run_id, added_at) "
-    f"VALUES ({', '.join('?' * (len(RECORD_COLUMNS) + 2))})"
+    f"VALUES ({', '.join('?' * (len(RECORD_COLUMNS) + 2))}) RETURNING id"
 )
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from screener.models import Run
 from screener.screening.decision_time import stored_time
+from screener.store.runs import run_from_row
 
 
 class ReportingMixin:
@@ -50,10 +52,9 @@ class ReportingMixin:
             state[entity_id] = new  # a delete leaves None
         return [json.loads(value) for value in state.values() if value]
 
-    def search_runs(self) -> list[sqlite3.Row]:
-        return self.conn.execute(
-            "SELECT * FROM runs WHERE kind = 'search' ORDER BY started"
-        ).fetchall()
+    def search_runs(self) -> list[Run]:
+        rows = self.conn.execute("SELECT * FROM runs WHERE kind = 'search' ORDER BY started, id")
+        return [run_from_row(row) for row in rows]
 
 
 def _replay_decisions(conn: sqlite3.Connection, end: str) -> list[dict]:

@@ -73,10 +73,11 @@ class RunsMixin:
         columns = ", ".join(fields)
         marks = ", ".join("?" for _ in fields)
         with self.transaction():
-            cursor = self.conn.execute(
-                f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(fields.values())
-            )
-        return int(cursor.lastrowid)
+            row = self.conn.execute(
+                f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING id",
+                tuple(fields.values()),
+            ).fetchone()
+        return int(row[0])
 
     def update_run(self, run_id: int, **fields: object) -> None:
         sets = ", ".join(f"{k} = ?" for k in fields)
@@ -129,7 +130,7 @@ class RunsMixin:
         row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"there is no run {run_id}; `screener search log` lists runs.")
-        return _run(row)
+        return run_from_row(row)
 
     def list_runs(self, search_name: str | None = None) -> list[Run]:
         sql = "SELECT * FROM runs"
@@ -137,14 +138,14 @@ class RunsMixin:
         if search_name:
             sql += " WHERE search_name = ?"
             args = (search_name,)
-        return [_run(row) for row in self.conn.execute(sql + " ORDER BY id", args)]
+        return [run_from_row(row) for row in self.conn.execute(sql + " ORDER BY id", args)]
 
     def find_import(self, sha256: str) -> Run | None:
         row = self.conn.execute(
             "SELECT * FROM runs WHERE file_sha256 = ? AND status = 'completed' ORDER BY id",
             (sha256,),
         ).fetchone()
-        return _run(row) if row else None
+        return run_from_row(row) if row else None
 
     # ---- records ---------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ def _busy_message(name: str, row: sqlite3.Row) -> str:
     return message
 
 
-def _run(row: sqlite3.Row) -> Run:
+def run_from_row(row: sqlite3.Row) -> Run:
     names = Run.__dataclass_fields__
     values = {name: row[name] for name in names}
     for text in ("query", "query_translation", "date_field", "date_from", "date_to", "filters"):

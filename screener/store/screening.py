@@ -12,7 +12,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 
 from screener.screening.history import VoteEvent
-from screener.store.base import now
+from screener.screening.rules import Resolution, Vote
+from screener.store.base import now, retried
 
 _CANONICAL = "NOT EXISTS (SELECT 1 FROM duplicates d WHERE d.record_id = r.id)"
 
@@ -54,6 +55,7 @@ class ScreeningMixin:
 
     # ---- decisions ---------------------------------------------------------------------
 
+    @retried
     def save_decision(
         self,
         record_id: int,
@@ -103,6 +105,7 @@ class ScreeningMixin:
                 changed += cursor.rowcount
         return changed
 
+    @retried
     def save_note(self, record_id: int, stage: str, reviewer: str, note: str) -> bool:
         """Change the note of an existing decision; False if there is no decision yet."""
         with self.transaction():
@@ -112,6 +115,7 @@ class ScreeningMixin:
             )
         return cursor.rowcount == 1
 
+    @retried
     def delete_decision(self, record_id: int, stage: str, reviewer: str) -> None:
         with self.transaction():
             self.conn.execute(
@@ -121,21 +125,25 @@ class ScreeningMixin:
 
     def decision_rows(
         self, stage: str | None = None, reviewer: str | None = None
-    ) -> Iterator[sqlite3.Row]:
-        sql, args = "SELECT * FROM decisions WHERE 1", []
+    ) -> Iterator[Vote]:
+        """The stored votes (all of them on SQLite; on PostgreSQL those the server lets
+        this role see), by record and reviewer."""
+        sql, args = "SELECT * FROM decisions WHERE TRUE", []
         if stage:
             sql += " AND stage = ?"
             args.append(stage)
         if reviewer:
             sql += " AND reviewer = ?"
             args.append(reviewer)
-        yield from self.conn.execute(sql + " ORDER BY record_id, reviewer", args)
+        for row in self.conn.execute(sql + " ORDER BY record_id, reviewer", args):
+            yield _vote(row)
 
-    def decisions_of_record(self, record_id: int, stage: str) -> list[sqlite3.Row]:
-        return self.conn.execute(
+    def decisions_of_record(self, record_id: int, stage: str) -> list[Vote]:
+        rows = self.conn.execute(
             "SELECT * FROM decisions WHERE record_id = ? AND stage = ? ORDER BY reviewer",
             (record_id, stage),
-        ).fetchall()
+        )
+        return [_vote(row) for row in rows]
 
     def decision_events(self, stage: str) -> list[VoteEvent]:
         """Every write of a decision at `stage`, in write order, from the audit log."""
@@ -174,6 +182,7 @@ class ScreeningMixin:
 
     # ---- resolutions -------------------------------------------------------------------
 
+    @retried
     def save_resolution(
         self,
         record_id: int,
@@ -193,14 +202,15 @@ class ScreeningMixin:
                 (record_id, stage, decision, reason, rationale, adjudicator, now()),
             )
 
-    def resolution_rows(self, stage: str | None = None) -> list[sqlite3.Row]:
+    def resolution_rows(self, stage: str | None = None) -> list[Resolution]:
         sql, args = "SELECT * FROM resolutions", ()
         if stage:
             sql, args = sql + " WHERE stage = ?", (stage,)
-        return self.conn.execute(sql, args).fetchall()
+        return [_resolution(row) for row in self.conn.execute(sql + " ORDER BY record_id", args)]
 
     # ---- full texts and settings ---------------------------------------------------------
 
+    @retried
     def save_fulltext(self, record_id: int, location: str, who: str) -> None:
         with self.transaction():
             self.conn.execute(
@@ -221,6 +231,7 @@ class ScreeningMixin:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    @retried
     def set_setting(self, key: str, value: str) -> None:
         with self.transaction():
             self.conn.execute(
@@ -248,3 +259,27 @@ class ScreeningMixin:
             if row:
                 found[value] = row[0]
         return found
+
+
+def _vote(row: sqlite3.Row) -> Vote:
+    return Vote(
+        row["record_id"],
+        row["stage"],
+        row["reviewer"],
+        row["decision"],
+        row["reason"],
+        row["note"],
+        row["decided_at"],
+    )
+
+
+def _resolution(row: sqlite3.Row) -> Resolution:
+    return Resolution(
+        row["record_id"],
+        row["stage"],
+        row["decision"],
+        row["reason"],
+        row["rationale"],
+        row["adjudicator"],
+        row["resolved_at"],
+    )

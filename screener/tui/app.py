@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from screener.errors import ScreenerError
 from screener.screening import STAGES
+from screener.store import review_exists, review_target
 from screener.tui.notices import NoticesMixin
 from screener.tui.resolving import ResolveScreen
 from screener.tui.screening import ScreeningScreen
@@ -30,7 +31,7 @@ class ScreenerApp(NoticesMixin, App):
 
     def __init__(self, db_path: Path, reviewer: str, stage: str, resolve: bool) -> None:
         super().__init__()
-        self.db_path = Path(db_path)
+        self.db_path = review_target(db_path)
         self.reviewer = reviewer
         self.stage = stage
         self.resolve_mode = resolve
@@ -63,6 +64,6 @@ def make_app(
         raise ScreenerError(f"unknown stage {stage!r}: use {' or '.join(STAGES)}.")
     if not reviewer.strip():
         raise ScreenerError("say who is screening: --reviewer NAME.")
-    if not Path(db_path).exists():
+    if not review_exists(review_target(db_path)):
         raise ScreenerError(f"{db_path}: no review here yet; run a search or an import first.")
-    return ScreenerApp(Path(db_path), reviewer.strip(), stage, resolve)
+    return ScreenerApp(review_target(db_path), reviewer.strip(), stage, resolve)

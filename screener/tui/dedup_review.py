@@ -35,7 +35,7 @@ from textual.widgets import Static
 
 from screener.errors import ScreenerError
 from screener.models import Record
-from screener.store import Store
+from screener.store import Store, review_exists, review_target
 from screener.store.dedup import Pair
 from screener.textsafe import clean_line
 from screener.tui import render
@@ -235,7 +235,7 @@ class DedupReviewApp(NoticesMixin, App):
 
     def __init__(self, db_path: Path, who: str) -> None:
         super().__init__()
-        self.db_path = Path(db_path)
+        self.db_path = review_target(db_path)
         self.who = who
         self.notices = []
         self.store: Store | None = None
@@ -423,12 +423,12 @@ def make_dedup_app(db_path: Path | str | None, who: str) -> DedupReviewApp:
     """The dedup review app; `db_path` None means $SCREENER_DB, else db/review.sqlite."""
     if db_path is None:
         env = os.environ.get("SCREENER_DB")
-        db_path = Path(env) if env else DEFAULT_DB
+        db_path = env if env else DEFAULT_DB
     if not who.strip():
         raise ScreenerError("say who decides: --as NAME.")
-    if not Path(db_path).exists():
+    if not review_exists(review_target(db_path)):
         raise ScreenerError(f"{db_path}: no review here yet; run a search or an import first.")
-    return DedupReviewApp(Path(db_path), who.strip())
+    return DedupReviewApp(review_target(db_path), who.strip())
 
 
 def run_dedup_review(db_path: Path | str | None, who: str) -> None:

@@ -29,6 +29,6 @@ def automatically_excluded(store: Store, ids: Sequence[int] | None = None) -> se
         return set()
     settings = screening_flow.load_settings(store)
     ids = screening_flow.stage_ids(store, TITLE_ABSTRACT, settings) if ids is None else ids
-    voted = {r["record_id"] for r in store.decision_rows(TITLE_ABSTRACT)}
-    resolved = {r["record_id"] for r in store.resolution_rows(TITLE_ABSTRACT)}
+    voted = {r.record_id for r in store.decision_rows(TITLE_ABSTRACT)}
+    resolved = {r.record_id for r in store.resolution_rows(TITLE_ABSTRACT)}
     return {i for i in ids if i not in voted and i not in resolved}

@@ -25,6 +25,8 @@ def backup_review(store: Store, dest: Path, force: bool = False) -> BackupMade:
     """Copy the open review to `dest`, consistent as of one moment even while others
     write. An existing `dest` is replaced only with `force` (and only if it is a review:
     that is how a backup is restored into a review, safely even if it is open)."""
+    if store.path is None:  # a review on a server: its own tools back it up
+        store.backup_to(dest, replace=force)
     _refuse(store.path, dest, force)
     existed = dest.exists()
     store.backup_to(dest, replace=force)

@@ -37,7 +37,7 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
         raise ScreenerError(f"unknown status {status!r}: use {', '.join(STATUSES)}.")
     settings = load_settings(store)
     if viewer:  # a name the review does not know sees nothing and is told so
-        viewer = check_person(settings, viewer)
+        viewer = check_person(settings, viewer, store.login)
     ids = stage_ids(store, stage, settings)
     found = stage_outcomes(store, stage, settings, ids)
     shown = (

@@ -119,12 +119,12 @@ def reviewer_labels(
     reviewer's vote can never change these labels (tests/test_ranking_workflow.py)."""
     if own is None:
         rows = store.decision_rows(TITLE_ABSTRACT, reviewer)
-        votes = {row["record_id"]: row["decision"] for row in rows}
+        votes = {row.record_id: row.decision for row in rows}
     else:
         votes = {record_id: vote.decision for record_id, vote in own.items()}
     labels = {rid: _as_label(decision_class(d, settings)) for rid, d in votes.items()}
-    voted = {row["record_id"] for row in store.decision_rows(TITLE_ABSTRACT)}
-    voted |= {row["record_id"] for row in store.resolution_rows(TITLE_ABSTRACT)}
+    voted = {row.record_id for row in store.decision_rows(TITLE_ABSTRACT)}
+    voted |= {row.record_id for row in store.resolution_rows(TITLE_ABSTRACT)}
     if voted:
         current = screening_flow.stage_outcomes(store, TITLE_ABSTRACT, settings, voted)
         for record_id, outcome in current.items():
@@ -236,9 +236,9 @@ def own_sequence(store: Store, reviewer: str, settings: ReviewSettings) -> list[
     """The reviewer's own title-abstract decisions as 0/1, in the order they were made."""
     rows = sorted(
         store.decision_rows(TITLE_ABSTRACT, reviewer),
-        key=lambda r: (r["decided_at"] or "", r["record_id"]),
+        key=lambda r: (r.decided_at or "", r.record_id),
     )
-    return [_as_label(decision_class(r["decision"], settings)) for r in rows]
+    return [_as_label(decision_class(r.decision, settings)) for r in rows]
 
 
 def stop_check(
@@ -283,8 +283,8 @@ def ranking_status(store: Store, reviewer: str) -> dict:
     reviewer = screening_flow.check_person(settings, reviewer)
     ids = screening_flow.stage_ids(store, TITLE_ABSTRACT, settings)
     in_stage = set(ids)
-    own = [r for r in store.decision_rows(TITLE_ABSTRACT, reviewer) if r["record_id"] in in_stage]
-    counts = {d: sum(1 for r in own if r["decision"] == d) for d in ("include", "exclude", "maybe")}
+    own = [r for r in store.decision_rows(TITLE_ABSTRACT, reviewer) if r.record_id in in_stage]
+    counts = {d: sum(1 for r in own if r.decision == d) for d in ("include", "exclude", "maybe")}
     status = {
         "reviewer": reviewer,
         "order": settings.order,
@@ -300,7 +300,7 @@ def ranking_status(store: Store, reviewer: str) -> dict:
         labels = reviewer_labels(store, reviewer, settings)
         status["learned_from"] = len(labels)
         if core.can_rank(labels):
-            decided = {r["record_id"] for r in own}
+            decided = {r.record_id for r in own}
             left = [i for i in ids if i not in decided]
             ranking = rank_undecided(review_features(store), labels, ids, left, review_seed(store))
             status["ranked"] = True
@@ -338,7 +338,7 @@ def stop_screening(
             f"({', '.join(settings.adjudicators)}): an adjudicator decides."
         )
     _check_rule(rule, recall, confidence, consecutive)
-    names = list(reviewers) or sorted({r["reviewer"] for r in store.decision_rows(TITLE_ABSTRACT)})
+    names = list(reviewers) or sorted({r.reviewer for r in store.decision_rows(TITLE_ABSTRACT)})
     if not names:
         raise ScreenerError("nobody has screened yet: there is no sequence to stop on.")
     checks = [
@@ -383,7 +383,7 @@ def methods(store: Store) -> dict:
     settings = screening_flow.load_settings(store)
     ids = screening_flow.stage_ids(store, TITLE_ABSTRACT, settings)
     in_stage = set(ids)
-    screened = {r["record_id"] for r in store.decision_rows(TITLE_ABSTRACT)} & in_stage
+    screened = {r.record_id for r in store.decision_rows(TITLE_ABSTRACT)} & in_stage
     stop = screening_stop(store)
     info = {
         "tool": f"screener {__version__}",

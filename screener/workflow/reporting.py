@@ -60,12 +60,12 @@ def update_boundary(store: Store) -> str:
     cutoff is later than that of an earlier completed run of the same search."""
     latest: dict[tuple[str, str], str] = {}
     for run in store.search_runs():
-        if run["status"] != "completed":
+        if run.status != "completed":
             continue
-        key = (run["search_name"] or "", run["source"])
-        if key in latest and (run["date_to"] or "") > latest[key]:
-            return run["started"]
-        latest[key] = max(latest.get(key, ""), run["date_to"] or "")
+        key = (run.search_name, run.source)
+        if key in latest and run.date_to > latest[key]:
+            return run.started
+        latest[key] = max(latest.get(key, ""), run.date_to)
     return ""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from screener.errors import ImportFileError, NotFoundError, ScreenerError
+from screener.errors import BlindingError, ImportFileError, NotFoundError, ScreenerError
 from screener.exporters import csv_writer
 from screener.merging import merge_group
 from screener.models import Record
@@ -22,7 +22,6 @@ from screener.screening import (
     STAGES,
     Outcome,
     PairAgreement,
-    Resolution,
     ReviewSettings,
     Vote,
     agreement,
@@ -96,39 +95,15 @@ def change_settings(store: Store, new: ReviewSettings, who: str = "") -> ReviewS
 # ---- votes and outcomes -----------------------------------------------------------------
 
 
-def _vote(row) -> Vote:
-    return Vote(
-        row["record_id"],
-        row["stage"],
-        row["reviewer"],
-        row["decision"],
-        row["reason"],
-        row["note"],
-        row["decided_at"],
-    )
-
-
-def _resolution(row) -> Resolution:
-    return Resolution(
-        row["record_id"],
-        row["stage"],
-        row["decision"],
-        row["reason"],
-        row["rationale"],
-        row["adjudicator"],
-        row["resolved_at"],
-    )
-
-
 def all_votes(store: Store, stage: str | None = None) -> list[Vote]:
-    return [_vote(row) for row in store.decision_rows(stage)]
+    return list(store.decision_rows(stage))
 
 
 def stage_outcomes(
     store: Store, stage: str, settings: ReviewSettings, ids: Iterable[int] | None = None
 ) -> dict[int, Outcome]:
     ids = list(store.canonical_ids() if ids is None else ids)
-    resolutions = [_resolution(r) for r in store.resolution_rows(stage)]
+    resolutions = store.resolution_rows(stage)
     return outcomes(all_votes(store, stage), resolutions, settings, stage, ids)
 
 
@@ -143,10 +118,23 @@ def stage_ids(store: Store, stage: str, settings: ReviewSettings) -> list[int]:
     return [i for i in ids if passes_to_full_text(passed[i], settings)]
 
 
-def check_person(settings: ReviewSettings, person: str) -> str:
-    """A name given with --as / --reviewer must be one of the review's people (once the
-    review lists any): a typo must not become a new reviewer or see what it should not."""
+def check_login(login: str | None, person: str) -> str:
+    """On a review server you are who you logged in as: --as / --reviewer may only repeat
+    that name (the server's row-level security would hide anything else anyway)."""
     person = person.strip()
+    if login is not None and person and person != login:
+        raise BlindingError(
+            f"on this review server you are {login!r} (your database login); --as and "
+            f"--reviewer cannot name {person!r}. Log in as them to act as them."
+        )
+    return person
+
+
+def check_person(settings: ReviewSettings, person: str, login: str | None = None) -> str:
+    """A name given with --as / --reviewer must be one of the review's people (once the
+    review lists any): a typo must not become a new reviewer or see what it should not.
+    On a server it must also be the login's own name."""
+    person = check_login(login, person)
     if not person:
         raise ScreenerError("say who you are: a reviewer's or adjudicator's name.")
     known = (*settings.reviewers, *settings.adjudicators)
@@ -201,7 +189,7 @@ class ReviewerQueue:
 
     @classmethod
     def open(cls, store: Store, reviewer: str, stage: str, ids: list[int] | None = None):
-        reviewer = reviewer.strip()
+        reviewer = check_login(store.login, reviewer)
         if not reviewer:
             raise ScreenerError("say who is screening: --reviewer NAME.")
         settings = load_settings(store)
@@ -219,7 +207,7 @@ class ReviewerQueue:
             if pilot and stage == TITLE_ABSTRACT:  # calibration first: only the sample
                 ids = [i for i in ids if i in pilot]
                 ranked = False
-        queue.own = {v.record_id: v for v in map(_vote, store.decision_rows(stage, reviewer))}
+        queue.own = {v.record_id: v for v in store.decision_rows(stage, reviewer)}
         if ranked:  # the review's order (relevance / random / stored): workflow.ranking
             from screener.workflow.ranking import queue_order
 
@@ -381,7 +369,7 @@ def conflicts(store: Store, stage: str, viewer: str) -> list[Conflict]:
     reviewer's vote)."""
     _check_stage(stage)
     settings = load_settings(store)
-    viewer = check_person(settings, viewer)
+    viewer = check_person(settings, viewer, store.login)
     _check_adjudicator(settings, viewer)
     ids = stage_ids(store, stage, settings)
     current = stage_outcomes(store, stage, settings, ids)
@@ -464,7 +452,7 @@ def stage_agreement(
     _check_stage(stage)
     settings = load_settings(store)
     if viewer:
-        viewer = check_person(settings, viewer)
+        viewer = check_person(settings, viewer, store.login)
     votes, _ = independent_votes(store.decision_events(stage), settings.required_for(stage))
     ids = set(stage_ids(store, stage, settings))
     votes = [v for v in votes if v.record_id in ids]
@@ -488,7 +476,7 @@ def late_changes(store: Store, stage: str, viewer: str) -> list[LateChange]:
     conflict): for adjudicators only, like conflicts."""
     _check_stage(stage)
     settings = load_settings(store)
-    _check_adjudicator(settings, check_person(settings, viewer))
+    _check_adjudicator(settings, check_person(settings, viewer, store.login))
     return count_late_changes(store, stage)
 
 
@@ -526,7 +514,7 @@ def export_decisions(
     """Decisions as CSV, blinded for `viewer`: their own, plus others' on reconciled records.
     Cells are neutralised against formula injection unless `guard` is False."""
     settings = load_settings(store)
-    viewer = check_person(settings, viewer)
+    viewer = check_person(settings, viewer, store.login)
     out = io.StringIO()
     writer = csv_writer(out, guard)
     writer.writerow(EXPORT_COLUMNS)
@@ -687,9 +675,7 @@ class _RowContext:
         self.reviewer, self.stage = reviewer, stage
         self.links = store.links()
         self.known = set(store.source_ids())
-        self.stored = {
-            (r["record_id"], r["stage"], r["reviewer"]): r for r in store.decision_rows()
-        }
+        self.stored = {(v.record_id, v.stage, v.reviewer): v for v in store.decision_rows()}
 
     def parse(self, row: dict[str, str]) -> dict:
         if "__error__" in row:
@@ -708,7 +694,7 @@ class _RowContext:
             reason = self.settings.canonical_reason(row["reason"]) if row["reason"] else ""
         else:  # no reason column: an unchanged exclusion keeps its stored reason
             old = self.stored.get((canonical, when_stage, who))
-            reason = old["reason"] if old is not None and old["decision"] == decision else ""
+            reason = old.reason if old is not None and old.decision == decision else ""
         self.settings.validate_decision(when_stage, decision, reason)
         return {
             "record_id": canonical,
@@ -744,6 +730,6 @@ def review_summary(store: Store, viewer: str) -> dict:
     summary = {"settings": json.loads(settings.to_json()), "stages": {}}
     for stage in STAGES:
         ids = set(stage_ids(store, stage, settings))
-        own = [r for r in store.decision_rows(stage, viewer) if r["record_id"] in ids]
+        own = [v for v in store.decision_rows(stage, viewer) if v.record_id in ids]
         summary["stages"][stage] = {"records": len(ids), "decided_by_you": len(own)}
     return summary
