@@ -182,8 +182,9 @@ def score(
 
 def run_engine(records: list[DedupRecord]) -> tuple[list[Match], dict[int, int], float]:
     start = time.perf_counter()
-    matches = find_matches(records)
-    mapping = group_matches([r.id for r in records], matches, records=records)
+    prepared: dict = {}  # as `screener dedup` does: records prepared once
+    matches = find_matches(records, prepared_out=prepared)
+    mapping = group_matches([r.id for r in records], matches, records=records, prepared=prepared)
     return matches, mapping, time.perf_counter() - start
 
 

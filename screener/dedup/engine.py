@@ -94,6 +94,17 @@ def forget_container_dois(prepared: Iterable[Prepared], counts: Mapping[str, int
             p.doi = p.doi_key = ""
 
 
+def _forget_containers_of(checked: Mapping[int, Prepared], records: Sequence[DedupRecord]) -> None:
+    """`forget_container_dois` for a few prepared records, counting over all records
+    (identifiers normalised only for the DOIs that recur: most DOIs occur once)."""
+    raw = Counter(r.doi.strip().lower() for r in records if r.doi)
+    recurring = {doi for doi, n in raw.items() if n > 1}
+    counts: Counter[str] = Counter()
+    for doi in recurring:
+        counts[normalize_identifiers(doi, "", "")[0]] += raw[doi]
+    forget_container_dois(checked.values(), counts)
+
+
 def mark_recurring_titles(prepared: Sequence[Prepared]) -> None:
     """Flag titles that recur in different volumes or issues (a column such as
     "Gateways to clinical trials", an unlabelled erratum): such titles identify nothing,
@@ -249,8 +260,7 @@ def group_matches(
         else:
             checked = {r.id: Prepared(r) for r in records if r.id in linked}
             if checked and rules.enabled("doi-container"):
-                found = (normalize_identifiers(r.doi, "", "")[0] for r in records if r.doi)
-                forget_container_dois(checked.values(), Counter(found))
+                _forget_containers_of(checked, records)
     groups = _Groups(checked)
     rejected: set[tuple[int, int]] = set()
     for (a, b), same in decided.items():
