@@ -154,3 +154,31 @@ def test_only_the_owner_imports(server_review, runner, tmp_path):
     owner = server_review()
     done = runner.invoke(main, ["import", str(ris), "--database", "Embase", "--db", owner])
     assert done.exit_code == 0, done.output
+
+
+def test_a_reviewer_screens_in_the_tui_through_her_own_login(server_review):
+    from screener.tui.app import make_app
+    from tests.test_tui import ready, run, screen_text
+
+    async def go():
+        app = make_app(server_review("ann"), "ann")
+        async with app.run_test(size=(100, 40), notifications=True) as pilot:
+            await ready(pilot)
+            assert "S1" in screen_text(app)
+            await pilot.press("i")  # include record 1, as bob did: now decided
+            await ready(pilot)
+            await pilot.press("i")  # include record 2, which bob excluded: a conflict
+            await ready(pilot)
+            for _ in range(20):
+                if not app.screen.save_state.pending:
+                    break
+                await pilot.pause(0.1)
+            assert not [n for n in app.notices if n[0] == "error"], app.notices
+        await app.workers.wait_for_complete()
+
+    run(go())
+    with Store(server_review("ann")) as ann:
+        mine = {v.record_id: v.decision for v in ann.decision_rows(TA, "ann")}
+        assert mine[1] == "include" and mine[2] == "include"
+        assert {(v.record_id, v.reviewer) for v in ann.decision_rows(TA)} >= {(1, "bob")}
+        assert (2, "bob") not in {(v.record_id, v.reviewer) for v in ann.decision_rows(TA)}

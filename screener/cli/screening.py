@@ -37,7 +37,8 @@ stage_option = click.option(
 
 @click.group()
 def review() -> None:
-    """Review settings: reviewers, decisions needed, adjudicators, exclusion reasons."""
+    """Review settings: reviewers, decisions needed, adjudicators, exclusion reasons; on a
+    PostgreSQL server, logins (grant, team); moving a review between backends (copy)."""
 
 
 @review.command("init")
