@@ -172,3 +172,16 @@ def test_cli_rule_names_match_the_core():
     cli_ranking = importlib.import_module("screener.cli.ranking")
 
     assert cli_ranking.RULES == stopping.RULES
+
+
+def test_training_sample_keeps_every_include_and_caps_excludes(monkeypatch):
+    monkeypatch.setattr(ranking, "MAX_TRAINING_EXCLUDES", 10)
+    rows = np.arange(100)
+    y = (rows % 20 == 0).astype(int)
+    kept_rows, kept_y = ranking.training_sample(rows, y, seed=1)
+    assert kept_y.sum() == 5 and (kept_y == 0).sum() == 10
+    assert (np.diff(kept_rows) > 0).all()
+    again, _ = ranking.training_sample(rows, y, seed=1)
+    assert again.tolist() == kept_rows.tolist()
+    small = ranking.training_sample(rows[:12], y[:12], seed=1)
+    assert small[0].tolist() == list(range(12))

@@ -25,6 +25,9 @@ import numpy as np
 from scipy import sparse
 
 DEFAULT_SEED = 0
+# A fit on every exclude of a large review would take seconds; beyond this many excludes
+# the model learns from a seeded random sample of them (and from every include).
+MAX_TRAINING_EXCLUDES = 5_000
 MODEL_NAME = (
     "linear SVM (scikit-learn LinearSVC, squared hinge, C=0.11), includes weighted 9.8:1 "
     "over excludes"
@@ -167,11 +170,27 @@ def fitted_scores(
     order = np.argsort(rows)  # the fit must not depend on the mapping's order
     rows = rows[order]
     y = np.fromiter(labels.values(), dtype=np.int64, count=len(labels))[order]
+    rows, y = training_sample(rows, y, seed)
     subset = features[rows]
     if features.has_canonical_format:  # rows of a canonical matrix are canonical too
         subset.has_canonical_format = True
     ranker.fit(subset, y)
     return np.asarray(ranker.rank(features), dtype=np.float64).ravel()
+
+
+def training_sample(rows: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every include, and at most MAX_TRAINING_EXCLUDES excludes (a seeded sample), in
+    row order: a refit stays under a second or two however many records are screened."""
+    excludes = np.flatnonzero(y == 0)
+    if len(excludes) <= MAX_TRAINING_EXCLUDES:
+        return rows, y
+    rng = np.random.default_rng(seed)
+    keep = np.sort(
+        np.concatenate(
+            [np.flatnonzero(y != 0), rng.choice(excludes, MAX_TRAINING_EXCLUDES, replace=False)]
+        )
+    )
+    return rows[keep], y[keep]
 
 
 def refit_due(new_labels: int, labelled: int, new_include: bool) -> bool:

@@ -36,7 +36,9 @@ from screener.workflow import screening as screening_flow
 from screener.workflow.automation import STOP_KEY, automatically_excluded, screening_stop
 
 RANKING_KEY = "ranking"
-INLINE_FEATURES = 5_000  # up to this many records, opening a queue computes features (~2 s)
+# Up to this many records, opening a queue ranks it at once (features in ~2 s if not
+# cached); a larger queue opens in the seeded random order and the screen's worker ranks it.
+INLINE_FEATURES = 5_000
 
 
 # ---- features ---------------------------------------------------------------------------
@@ -216,11 +218,11 @@ def queue_order(
     seed = review_seed(store)
     if settings.order == RANDOM:
         return done + random_undecided(ids, left, seed)
+    if len(ids) > INLINE_FEATURES:  # opening stays quick: the screen's worker ranks it
+        return done + random_undecided(ids, left, seed)
     labels = reviewer_labels(store, reviewer, settings)
-    features = None
-    if core.can_rank(labels):  # a large review's features are computed by the screen's worker
-        features = review_features(store, cached_only=len(ids) > INLINE_FEATURES)
-    if features is None:  # not ranked yet; the screen ranks once the features are cached
+    features = review_features(store) if core.can_rank(labels) else None
+    if features is None:
         return done + random_undecided(ids, left, seed)
     return done + rank_undecided(features, labels, ids, left, seed).undecided
 
