@@ -68,11 +68,15 @@ def run_screener(texts, labels, seed, ranker_factory=None) -> dict:
 # ---------------------------------------------------------------------------- ASReview
 
 
-def run_asreview(exe: str, name: str, titles, abstracts, labels, seed, cache: Path) -> dict:
+def run_asreview(
+    exe: str, name: str, titles, abstracts, labels, seed, cache: Path, cached_only=False
+) -> dict | None:
     priors = simulation.choose_priors(labels, 1, 1, seed)
     key = cache / f"{name}-seed{seed}-priors{'-'.join(map(str, priors))}.json"
     if key.exists():
         return json.loads(key.read_text())
+    if cached_only:
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / f"{name}.csv"
         with open(data, "w", newline="", encoding="utf-8") as f:
@@ -163,6 +167,9 @@ def main() -> None:
     parser.add_argument("--asreview", help="path to ASReview LAB's `asreview` (3.0.8)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/asr-runs"))
     parser.add_argument("--candidates", action="store_true")
+    parser.add_argument(
+        "--cached-only", action="store_true", help="Compare with cached ASReview runs only."
+    )
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"no labelled sets at {args.data}: pass --data DIR")
@@ -187,14 +194,32 @@ def main() -> None:
                 runs = [run_screener(texts, labels, s, factory) for s in args.seeds]
                 print(f"  {label:9} {summary(runs)}", flush=True)
         if args.asreview:
-            theirs = [
-                run_asreview(args.asreview, name, titles, abstracts, labels, s, args.cache)
-                for s in args.seeds
+            pairs = [
+                (
+                    o,
+                    run_asreview(
+                        args.asreview,
+                        name,
+                        titles,
+                        abstracts,
+                        labels,
+                        s,
+                        args.cache,
+                        args.cached_only,
+                    ),
+                )
+                for s, o in zip(args.seeds, ours, strict=True)
             ]
-            print(f"  asreview  {summary(theirs)}", flush=True)
-            speed = np.mean([t["cpu_s"] for t in theirs]) / np.mean([o["cpu_s"] for o in ours])
-            wss_gap = np.mean([o["wss_95"] for o in ours]) - np.mean([t["wss_95"] for t in theirs])
-            print(f"  screener vs asreview: WSS@95 {wss_gap:+.3f}, CPU {speed:.1f}x faster")
+            pairs = [(o, t) for o, t in pairs if t is not None]
+            if not pairs:
+                print("  asreview  (no cached run)")
+                continue
+            mine, theirs = [o for o, _ in pairs], [t for _, t in pairs]
+            print(f"  asreview  {summary(theirs)}  ({len(theirs)} seeds)", flush=True)
+            print(f"  screener  {summary(mine)}  (the same seeds)", flush=True)
+            speed = np.mean([t["cpu_s"] for t in theirs]) / np.mean([o["cpu_s"] for o in mine])
+            wss_gap = np.mean([o["wss_95"] for o in mine]) - np.mean([t["wss_95"] for t in theirs])
+            print(f"  screener vs asreview: WSS@95 {wss_gap:+.4f}, CPU {speed:.1f}x less")
     print(
         f"\nbuscar (recall 0.95, confidence 0.95) stopped at or above 95% recall in "
         f"{stops_ok}/{stops} runs"

@@ -178,11 +178,12 @@ def prepare_ranking(db: Path) -> dict[str, float]:
         figures["features_load_s"] = time.perf_counter() - t
         settings = flow.load_settings(store)
         ids = flow.stage_ids(store, "title-abstract", settings)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         labels = rflow.reviewer_labels(store, REVIEWER, settings)
         undecided = [i for i in ids if i not in labels]
         ranking = rflow.rank_undecided(features, labels, ids, undecided, rflow.review_seed(store))
         figures["refit_s"] = time.perf_counter() - t
+        figures["refit_cpu_s"] = time.process_time() - cpu
         figures["labels"] = len(labels)
         figures["estimate"] = ranking.estimated_remaining or 0.0
     return figures
