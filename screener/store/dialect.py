@@ -72,7 +72,4 @@ def _add_do_nothing(sql: str) -> str:
 
 def is_postgres_url(target: object) -> bool:
     """Whether a --db value names a PostgreSQL server rather than a SQLite file."""
-    text = str(target)
-    return text.startswith(("postgresql://", "postgres://")) or text.startswith(
-        ("postgresql:", "postgres:")
-    )
+    return str(target).startswith(("postgresql://", "postgres://"))
