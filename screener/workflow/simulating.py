@@ -144,7 +144,7 @@ def curve_png(curve: np.ndarray, title: str, path: str, stop: int | None = None)
         import matplotlib.pyplot as plt
     except ImportError:
         raise ScreenerError(
-            "a PNG needs matplotlib (pip install matplotlib); or give a file ending in .svg."
+            "a PNG needs matplotlib (pip install 'screener[plot]'); or give a file ending in .svg."
         ) from None
     fig, ax = plt.subplots(figsize=(6.4, 4))
     ax.plot(np.arange(1, len(curve) + 1), curve, label="screener")
