@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from screener.models import Record
+from screener.textsafe import clean_text
 
 _RIS_TYPES = {
     "article": "JOUR",
@@ -256,22 +257,22 @@ def neutralize_formula(value: object) -> str:
 
 
 def csv_writer(out: io.StringIO, guard: bool = True):
-    """A csv writer whose cells are neutralised unless `guard` is False (for programs)."""
+    """A csv writer whose cells hold no control characters, and are neutralised against
+    formulas unless `guard` is False (for programs)."""
     writer = csv.writer(out, lineterminator="\n")
-    if not guard:
-        return writer
+    cell = neutralize_formula if guard else (lambda value: "" if value is None else str(value))
 
-    class _Guarded:
+    class _Clean:
         def writerow(self, row: Iterable[object]) -> None:
-            writer.writerow([neutralize_formula(cell) for cell in row])
+            writer.writerow([clean_text(cell(value)) for value in row])
 
-    return _Guarded()
+    return _Clean()
 
 
 def to_csv(items: Iterable[ExportItem], guard: bool = True) -> str:
     """Records as CSV; cells neutralised against formula injection unless `guard` is False."""
     out = io.StringIO()
-    writer = csv_writer(out, guard)
+    writer = csv_writer(out, guard)  # type: ignore[assignment]
     writer.writerow(CSV_COLUMNS)
     for item in items:
         r = item.record
@@ -313,6 +314,12 @@ def excluded_table_markdown(items: Iterable[ExportItem]) -> str:
         first = r.authors[0].split(",")[0] if r.authors else "Anonymous"
         who = f"{first} et al." if len(r.authors) > 1 else first
         ident = r.doi or (f"PMID {r.pmid}" if r.pmid else "")
-        title = _one_line(r.title).replace("|", "/")
-        rows.append(f"| {who}: {title} | {r.year or ''} | {ident} | {item.reason or '-'} |")
+        cells = (f"{who}: {r.title}", r.year or "", ident, item.reason or "-")
+        rows.append("| " + " | ".join(_markdown_cell(c) for c in cells) + " |")
     return "\n".join(rows) + "\n"
+
+
+def _markdown_cell(value: object) -> str:
+    """A Markdown table cell: one line, pipes escaped (GFM), no raw HTML from outside."""
+    text = _one_line(clean_text(str(value)) or "")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

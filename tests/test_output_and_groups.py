@@ -253,3 +253,104 @@ def test_csv_cells_that_spreadsheets_run_are_neutralised(review, runner, tmp_pat
     assert '"=HYPERLINK(""http://evil"")"' in raw
     decisions = runner.invoke(main, ["decisions", "export", "--as", "ann"]).stdout
     assert "'=1+2" in decisions and "'=HYPERLINK" in decisions
+
+
+# ---- found by an outside check ------------------------------------------------------------
+
+
+def test_settings_names_and_reasons_are_stored_clean(tmp_path):
+    with Store(tmp_path / "r.sqlite") as store:
+        flow.save_settings(
+            store,
+            ReviewSettings(
+                reviewers=("ann\x1b]0;PWNED\x07", "bob"),
+                exclusion_reasons=("Wrong pop\x1b[2J",),
+            ),
+        )
+        settings = flow.load_settings(store)
+        run = store.start_run(kind="import", source="file", database="Db\x1b]0;x\x07")
+        assert store.get_run(run).database == "Db"
+    assert settings.reviewers == ("ann", "bob") and settings.exclusion_reasons == ("Wrong pop",)
+
+
+def test_a_reviewer_cannot_import_or_probe_another_reviewers_votes(review):
+    with Store(review) as store:
+        flow.ReviewerQueue.open(store, "bob", "title-abstract").decide(1, "exclude", "x")
+        probe = "record_id,reviewer,decision,reason\n1,bob,exclude,x\n"
+        with pytest.raises(Exception, match="may import only their own decisions"):
+            flow.import_decisions(store, probe, "p.csv", recorded_by="ann")
+        done = flow.import_decisions(store, probe, "p.csv", recorded_by="cy")  # adjudicator
+        assert done.rows == 1
+
+
+def test_commands_that_read_never_turn_another_file_into_a_review(tmp_path, runner):
+    empty = tmp_path / "e.sqlite"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE foo (x)")
+    conn.commit()
+    conn.close()
+    for path in (empty, other):
+        result = runner.invoke(main, ["prisma", "--db", str(path)])
+        assert result.exit_code == 1 and "no review here" in result.output
+    assert empty.read_bytes() == b""
+    with pytest.raises(Exception, match="another program"):
+        Store(other)
+    conn = sqlite3.connect(other)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["foo"]
+    conn.close()
+
+
+def test_screen_with_a_name_the_review_does_not_know_is_one_error_line(review, runner):
+    result = runner.invoke(main, ["screen", "--reviewer", "zed"])
+    assert result.exit_code == 1 and "'zed' is not a reviewer or adjudicator" in result.output
+    resolve = runner.invoke(main, ["screen", "--resolve", "--reviewer", "ann"])
+    assert resolve.exit_code == 1 and "only adjudicators" in resolve.output
+
+
+def test_pilot_needs_an_adjudicator_and_says_when_it_ended(review, runner):
+    refused = runner.invoke(main, ["review", "pilot", "--size", "2"])
+    assert refused.exit_code == 1 and "only an adjudicator" in refused.output
+    assert runner.invoke(main, ["review", "pilot", "--size", "2", "--as", "cy"]).exit_code == 0
+    ended = runner.invoke(main, ["review", "pilot", "--end", "--as", "cy"])
+    assert ended.exit_code == 0 and "Pilot ended" in ended.stdout
+
+
+def test_16b_cells_escape_pipes_and_html():
+    from screener.exporters import ExportItem, excluded_table_markdown
+
+    record = Record("X", "1", title="A | B <img onerror=x>", authors=("O|Brien, A",), year=2020)
+    table = excluded_table_markdown([ExportItem(1, record, "excluded", "exclude", "R", (), 1, "")])
+    row = table.splitlines()[2]
+    assert row.count(" | ") == 3 and "O\\|Brien" in row and "<img" not in row
+
+
+def test_old_raw_bytes_never_reach_an_export(review, runner):
+    conn = sqlite3.connect(review)
+    conn.execute("UPDATE records SET title = ? WHERE id = 1", ("T\x1b]0;PWNED\x07\xc2\x9b",))
+    conn.commit()
+    conn.close()
+    for fmt in ("csv", "ris", "bibtex"):
+        args = ["export", "--format", fmt, "--status", "all", "--stage", "title-abstract"]
+        for extra in ([], ["--no-formula-guard"]):
+            out = runner.invoke(main, [*args, *extra]).stdout
+            assert "\x1b" not in out and "\x9b" not in out, fmt
+
+
+def test_dedup_export_groups_dash_is_stdout(review, runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["dedup", "export-groups", "-"])
+    assert result.exit_code == 0 and result.stdout.startswith("merged_ids")
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_decision_time_before_1900_is_refused():
+    from datetime import UTC, datetime
+
+    from screener.screening.decision_time import parse_decision_time
+    from screener.screening.settings import DecisionError
+
+    with pytest.raises(DecisionError, match="before 1900"):
+        parse_decision_time("0999-05-01", datetime.now(UTC))
+    assert parse_decision_time("2020-05-01", datetime.now(UTC)).startswith("2020-05-01")

@@ -214,11 +214,11 @@ def test_decisions_import_audits_the_importer_and_keeps_full_text_honest(store):
 
 def test_pilot_sample_first_then_agreement_on_it(store):
     _review(store, 30)
-    sample = flow.start_pilot(store, 5, seed=7)
-    assert sample == flow.start_pilot(store, 5, seed=7)  # reproducible
+    sample = flow.start_pilot(store, 5, seed=7, who="cy")
+    assert sample == flow.start_pilot(store, 5, seed=7, who="cy")  # reproducible
     queue = flow.ReviewerQueue.open(store, "ann", "title-abstract")
     assert sorted(queue.ids) == sorted(sample)
-    flow.end_pilot(store)
+    flow.end_pilot(store, "cy")
     assert len(flow.ReviewerQueue.open(store, "ann", "title-abstract").ids) == 30
 
 

@@ -239,5 +239,8 @@ def export_groups_cmd(file: Path, force: bool, db_path: Path | None) -> None:
     """Write the groups as CSV (column merged_ids, source ids joined by ';')."""
     with open_store(db_path) as store:
         text = dedup_flow.export_groups_csv(store)
+    if str(file) == "-":  # as -o - everywhere else: standard output
+        click.echo(text, nl=False)
+        return
     write_output(file, text, force)
     click.echo(f"Wrote {text.count(chr(10)) - 1} group(s) to {file}.")

@@ -148,22 +148,30 @@ def settings_cmd(
 @click.option("--size", type=int, help="Start a pilot: screen a random sample of this size.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sample.")
 @click.option("--end", is_flag=True, help="End the pilot: screening goes on with all records.")
+@click.option(
+    "--as", "who", default="", help="Your name (an adjudicator, once the review names one)."
+)
 @db_option
 @json_option
 @handle_errors
-def pilot_cmd(size: int | None, seed: int, end: bool, db_path: Path | None, as_json: bool) -> None:
+def pilot_cmd(
+    size: int | None, seed: int, end: bool, who: str, db_path: Path | None, as_json: bool
+) -> None:
     """Calibration: everyone screens the same random sample first; `screener agreement
     --pilot` reports how well they agreed before the full run."""
     with open_store(db_path) as store:
+        ended = False
         if end:
-            flow.end_pilot(store)
+            ended = flow.end_pilot(store, who)
         elif size:
-            flow.start_pilot(store, size, seed)
+            flow.start_pilot(store, size, seed, who)
         pilot = flow.current_pilot(store)
     if as_json:
         print_json(pilot)
         return
-    if not pilot["ids"]:
+    if ended:
+        click.echo("Pilot ended: `screener screen` shows every record again.")
+    elif not pilot["ids"]:
         click.echo("No pilot is running; `--size N` starts one.")
     else:
         click.echo(
@@ -214,6 +222,8 @@ def screen(reviewer: str, stage: str, resolve_mode: bool, db_path: Path | None) 
     path = resolve_db(db_path)
     if not review_exists(path):
         raise ScreenerError(f"{path}: no review here yet; run a search or an import first.")
+    with open_store(db_path) as store:
+        flow.check_screener(store, reviewer, stage, resolve=resolve_mode)
     app = make_app(path, reviewer, stage, resolve=resolve_mode)
     app.run()
     if app.failure is not None:  # one line, as every other command: see screener.cli.run

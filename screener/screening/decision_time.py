@@ -35,6 +35,8 @@ def parse_decision_time(text: str | None, now: datetime) -> str | None:
             "2026-10-01T14:30:00Z"
         ) from None
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if when.year < 1900:  # no screening decision predates it; the stored form needs 4 digits
+        raise DecisionError(f"time {text!r} is before 1900: give the year in full")
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     if when > now + CLOCK_SKEW:
         raise DecisionError(

@@ -7,6 +7,7 @@ screener is refused with a clear error. On SQLite, WAL mode and a busy timeout l
 several reviewers write to one file at once.
 """
 
+import sqlite3
 from pathlib import Path
 
 from screener.store.base import StoreBase, now
@@ -42,7 +43,7 @@ def review_target(value: str | Path) -> str | Path:
 def review_exists(target: str | Path) -> bool:
     """Whether a review is already there (a file, or screener's schema on the server)."""
     if not is_postgres_url(target):
-        return Path(target).exists()
+        return _is_review_file(Path(target))
     from screener.store.postgres import PgConnection
 
     conn = PgConnection(str(target))
@@ -50,6 +51,28 @@ def review_exists(target: str | Path) -> bool:
         return conn.execute("SELECT to_regclass('screener_schema')").fetchone()[0] is not None
     finally:
         conn.close()
+
+
+def _is_review_file(path: Path) -> bool:
+    """A file a command that reads may open: a review (schema set up), or one that cannot
+    be read here (the store then says why: corrupt, locked ...). An empty file or a new
+    SQLite file without screener's schema is no review: opening it must not make one."""
+    if not path.exists():
+        return False
+    if path.is_file() and path.stat().st_size == 0:
+        return False
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'records'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return True
+    return version > 0 and tables > 0
 
 
 __all__ = [

@@ -178,6 +178,11 @@ class StoreBase:
         """Apply pending migrations, one transaction each. The version is read again under
         the write lock: several processes opening a new review at once must not all apply
         the same migration."""
+        if self.schema_version == 0 and self._holds_other_tables():
+            raise DatabaseError(
+                f"{self.path} is a database of another program, not a screener review; "
+                "give a new file name (--db) for the review."
+            )
         while self._pending(self.schema_version):
             if self.read_only:
                 raise ReadOnlyDatabaseError(
@@ -190,6 +195,12 @@ class StoreBase:
                 if self._pending(version):
                     MIGRATIONS[version](self.db)
                     self.conn.execute(f"PRAGMA user_version = {version + 1}")
+
+    def _holds_other_tables(self) -> bool:
+        row = self.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchone()
+        return bool(row[0])
 
     def _pending(self, version: int) -> bool:
         if version > len(MIGRATIONS):

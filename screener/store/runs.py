@@ -9,6 +9,7 @@ import sqlite3
 from screener.errors import NotFoundError, SearchBusyError
 from screener.models import Run
 from screener.store.base import _alive, now
+from screener.textsafe import clean_text
 
 
 class RunsMixin:
@@ -67,7 +68,8 @@ class RunsMixin:
 
     def start_run(self, **fields: object) -> int:
         """Insert a run marked running, owned by this process; return its id."""
-        fields = dict(fields)
+        # Names and queries come from files and people: stored without control characters.
+        fields = {k: clean_text(v) if isinstance(v, str) else v for k, v in fields.items()}
         fields.setdefault("started", now())
         fields.update(status="running", pid=os.getpid(), host=socket.gethostname())
         columns = ", ".join(fields)

@@ -9,7 +9,7 @@ from screener.errors import ScreenerError
 from screener.exporters import ExportItem
 from screener.screening import FULL_TEXT, STAGES, final_class, visible_votes
 from screener.store import Store
-from screener.textsafe import clean_line, safe_for_terminal
+from screener.textsafe import clean_fields, clean_line, safe_for_terminal
 from screener.workflow.screening import (
     ReviewerQueue,
     all_votes,
@@ -48,7 +48,8 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
     votes: dict[int, list[str]] = {}
     for v in shown:
         text = f"{v.reviewer}: {v.decision}" + (f" ({v.reason})" if v.reason else "")
-        votes.setdefault(v.record_id, []).append(text + (f" — {v.note}" if v.note else ""))
+        text += f" — {v.note}" if v.note else ""
+        votes.setdefault(v.record_id, []).append(clean_line(text))
     queue = ReviewerQueue(store, viewer or "-", stage, settings)
     sizes = store.group_sizes()
     items = []
@@ -62,7 +63,8 @@ def export_items(store: Store, stage: str, status: str, viewer: str = "") -> lis
         items.append(
             ExportItem(
                 record_id,
-                queue.merged_record(record_id),
+                # A review made by an older screener may hold raw control bytes.
+                clean_fields(queue.merged_record(record_id)),
                 item_status,
                 o.decision,
                 o.reason,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from screener.errors import ScreenerError
+from screener.errors import ReadOnlyDatabaseError, ScreenerError
 from screener.models import Record, Run
 from screener.normalize import normalize_doi
 from screener.sources.crossref import CrossrefClient
@@ -106,6 +106,11 @@ def enrich(
 ) -> Iterator[FetchPlanned | BatchStored | EnrichReport]:
     """Fill empty fields of records with a DOI from Crossref, and take Crossref's
     retraction / correction / update flags. Never overwrites what a source gave."""
+    if store.read_only:  # say so before asking Crossref about every record
+        raise ReadOnlyDatabaseError(
+            f"{store.path}: the review is read-only here, so nothing could be filled in; "
+            "run enrich where the review may be written."
+        )
     todo = store.records_to_enrich(only_gaps, again)
     report = EnrichReport()
     yield FetchPlanned("crossref", len(todo), len(todo), 0, 1)

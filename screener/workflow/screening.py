@@ -34,7 +34,7 @@ from screener.screening.decision_time import parse_decision_time
 from screener.screening.history import LateChange, independent_votes
 from screener.store import Store
 from screener.store.base import now
-from screener.textsafe import clean_text
+from screener.textsafe import clean_fields, clean_text
 
 SETTINGS_KEY = "review"
 PILOT_KEY = "pilot"
@@ -58,10 +58,13 @@ EXPORT_COLUMNS = (
 
 def load_settings(store: Store) -> ReviewSettings:
     text = store.get_setting(SETTINGS_KEY)
-    return ReviewSettings.from_json(text) if text else ReviewSettings()
+    # Cleaned on the way out too: a review set up by an older screener may hold raw bytes.
+    return clean_fields(ReviewSettings.from_json(text)) if text else ReviewSettings()
 
 
 def save_settings(store: Store, settings: ReviewSettings) -> ReviewSettings:
+    """Store the settings; names, reasons and terms without control characters."""
+    settings = clean_fields(settings)
     store.set_setting(SETTINGS_KEY, settings.to_json())
     return settings
 
@@ -83,12 +86,8 @@ def change_settings(store: Store, new: ReviewSettings, who: str = "") -> ReviewS
         same = (
             dataclasses.replace(new, **{name: getattr(old, name) for name in display_only}) == old
         )
-        if old.adjudicators and not same and who.strip() not in old.adjudicators:
-            names = ", ".join(old.adjudicators)
-            raise ScreenerError(
-                f"only an adjudicator ({names}) may change who screens or how; add "
-                "--as ADJUDICATOR."
-            )
+        if not same:
+            _check_may_steer(old, who, "change who screens or how")
     return save_settings(store, new)
 
 
@@ -147,6 +146,22 @@ def check_person(settings: ReviewSettings, person: str, login: str | None = None
     return person
 
 
+def check_screener(store: Store, person: str, stage: str, resolve: bool = False) -> str:
+    """Who may open the screen at `stage`: a reviewer, or an adjudicator to resolve.
+    Checked before the terminal UI starts, so a wrong name is one error line."""
+    _check_stage(stage)
+    settings = load_settings(store)
+    person = check_person(settings, person, store.login)
+    if resolve:
+        _check_adjudicator(settings, person)
+    elif settings.reviewers and person not in settings.reviewers:
+        raise ScreenerError(
+            f"{person!r} is not a reviewer of this review ({', '.join(settings.reviewers)}); "
+            f"add them with `screener review settings --reviewer {person} --as ADJUDICATOR`."
+        )
+    return person
+
+
 def _check_stage(stage: str) -> None:
     if stage not in STAGES:
         raise ScreenerError(f"unknown stage {stage!r}: use {' or '.join(STAGES)}.")
@@ -196,8 +211,8 @@ class ReviewerQueue:
         if settings.reviewers and reviewer not in settings.reviewers:
             known = ", ".join(settings.reviewers)
             raise ScreenerError(
-                f"{reviewer!r} is not a reviewer of this review ({known}); "
-                "add them with `screener review settings --reviewer`."
+                f"{reviewer!r} is not a reviewer of this review ({known}); add them with "
+                f"`screener review settings --reviewer {reviewer} --as ADJUDICATOR`."
             )
         queue = cls(store, reviewer, stage, settings)
         ranked = ids is None and stage == TITLE_ABSTRACT
@@ -487,17 +502,29 @@ def count_late_changes(store: Store, stage: str) -> list[LateChange]:
     return changes
 
 
-def start_pilot(store: Store, size: int, seed: int) -> list[int]:
+def start_pilot(store: Store, size: int, seed: int, who: str = "") -> list[int]:
     """Draw a reproducible random sample every reviewer screens first (calibration)."""
     if size < 1:
         raise ScreenerError("a pilot needs at least one record: --size N.")
+    _check_may_steer(load_settings(store), who, "start a pilot")
     ids = pilot_sample(store.canonical_ids(), size, seed)
     store.set_setting(PILOT_KEY, json.dumps({"ids": ids, "seed": seed}))
     return ids
 
 
-def end_pilot(store: Store) -> None:
+def end_pilot(store: Store, who: str = "") -> bool:
+    """End the pilot; False if none was running."""
+    _check_may_steer(load_settings(store), who, "end the pilot")
+    running = bool(current_pilot(store)["ids"])
     store.set_setting(PILOT_KEY, json.dumps({"ids": [], "seed": None}))
+    return running
+
+
+def _check_may_steer(settings: ReviewSettings, who: str, what: str) -> None:
+    """Once a review names adjudicators, only they steer it (settings, pilots)."""
+    if settings.adjudicators and who.strip() not in settings.adjudicators:
+        names = ", ".join(settings.adjudicators)
+        raise ScreenerError(f"only an adjudicator ({names}) may {what}; add --as ADJUDICATOR.")
 
 
 def current_pilot(store: Store) -> dict:
@@ -575,7 +602,7 @@ def import_decisions(
     who imported the file, audited as the actor."""
     settings = load_settings(store)
     rows = _read_decision_rows(text, path)
-    context = _RowContext(store, settings, reviewer, stage)
+    context = _RowContext(store, settings, reviewer, stage, recorded_by)
     good, problems, seen = [], [], {}
     for line, row in rows:
         try:
@@ -670,9 +697,20 @@ def _check_not_twice(row: dict, line: int, seen: dict) -> None:
 class _RowContext:
     """What checking a decisions row needs, read once per file."""
 
-    def __init__(self, store: Store, settings: ReviewSettings, reviewer: str, stage: str):
+    def __init__(
+        self,
+        store: Store,
+        settings: ReviewSettings,
+        reviewer: str,
+        stage: str,
+        importer: str = "",
+    ):
         self.store, self.settings = store, settings
         self.reviewer, self.stage = reviewer, stage
+        # Blinding: a reviewer imports only her own votes (writing, or even confirming,
+        # another's unreconciled vote would reveal it); adjudicators import anyone's.
+        self.importer = importer.strip()
+        self.any_reviewer = not settings.adjudicators or self.importer in settings.adjudicators
         self.links = store.links()
         self.known = set(store.source_ids())
         self.stored = {(v.record_id, v.stage, v.reviewer): v for v in store.decision_rows()}
@@ -688,6 +726,11 @@ class _RowContext:
             raise ScreenerError("no reviewer (a reviewer column, or --reviewer)")
         if self.settings.reviewers and who not in self.settings.reviewers:
             raise ScreenerError(f"{who!r} is not a reviewer of this review")
+        if self.importer and who != self.importer and not self.any_reviewer:
+            raise ScreenerError(
+                f"a decision of {who!r}: {self.importer} may import only their own decisions "
+                "(an adjudicator may import anyone's)"
+            )
         _check_stage(when_stage)
         decision = row.get("decision", "").lower()
         if "reason" in row:
