@@ -48,6 +48,7 @@ class RecordsMixin:
         the run, in one transaction. Returns (linked, new)."""
         stamp = now()
         new = 0
+        links: list[tuple[int, int, int]] = []
         with self.transaction():
             for record in records:
                 # The one door every record comes in by (searches, imports, DOIs): no
@@ -66,10 +67,11 @@ class RecordsMixin:
                         (record.source, record.source_id),
                     ).fetchone()[0]
                 )
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO run_records (run_id, record_id, is_new) VALUES (?,?,?)",
-                    (run_id, record_id, int(is_new)),
-                )
+                links.append((run_id, record_id, int(is_new)))
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO run_records (run_id, record_id, is_new) VALUES (?,?,?)",
+                links,
+            )
         return len(records), new
 
     def link_records(self, run_id: int, record_ids: Iterable[int]) -> None:
@@ -127,11 +129,17 @@ _INSERT_RECORD = (
 )
 
 
+# json.dumps with options builds a new encoder per call: one encoder serves every record.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _record_values(record: Record) -> tuple:
     values = []
     for name in RECORD_COLUMNS:
         value = getattr(record, name)
-        values.append(json.dumps(value, ensure_ascii=False) if name in _JSON_FIELDS else value)
+        if name in _JSON_FIELDS:
+            value = _ENCODE(value) if value else "[]"
+        values.append(value)
     return tuple(values)
 
 
