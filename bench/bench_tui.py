@@ -164,7 +164,7 @@ def prepare_ranking(db: Path) -> dict[str, float]:
     with Store(db) as store:
         settings = flow.load_settings(store)
         flow.save_settings(store, dataclasses.replace(settings, order="relevance"))
-        decided = [r["record_id"] for r in store.decision_rows("title-abstract", REVIEWER)]
+        decided = [v.record_id for v in store.decision_rows("title-abstract", REVIEWER)]
         for record_id in decided[::100]:
             store.save_decision(record_id, "title-abstract", REVIEWER, "include")
     code = "import sys\nfrom screener.workflow.ranking import cache_features\n"
