@@ -387,6 +387,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="0 (default): any free port")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     args = parser.parse_args()
+    if not 0 <= args.port <= 65535 or args.records < 0 or args.latency < 0:
+        parser.error("--port is 0 to 65535; --records and --latency are 0 or more")
     try:
         standin = StandIn(args.records, port=args.port)
     except OSError as exc:

@@ -354,3 +354,10 @@ def test_a_decision_time_before_1900_is_refused():
     with pytest.raises(DecisionError, match="before 1900"):
         parse_decision_time("0999-05-01", datetime.now(UTC))
     assert parse_decision_time("2020-05-01", datetime.now(UTC)).startswith("2020-05-01")
+
+
+def test_prisma_csv_names_never_start_a_formula():
+    from screener.prisma.flow import csv_safe_name
+
+    assert csv_safe_name('=HYPERLINK("http://evil", "db")') == '\'=HYPERLINK("http://evil" / "db")'
+    assert csv_safe_name("Scopus") == "Scopus"

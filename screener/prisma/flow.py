@@ -381,4 +381,6 @@ def csv_safe_name(name: str) -> str:
     name = clean_line(name)
     for sep in CSV_SEPARATORS:
         name = name.replace(sep, " / ")
-    return " ".join(name.split())
+    name = " ".join(name.split())
+    # A spreadsheet runs a cell starting with = + - @ as a formula (OWASP): quote it.
+    return "'" + name if name[:1] in ("=", "+", "-", "@") else name
