@@ -226,7 +226,8 @@ class HttpClient:
                     raise SourceError(f"{self.service}: {clean_line(str(exc))}") from None
             return response
         raise SourceError(
-            f"{last_problem}; gave up after {self.max_tries} tries. "
+            f"{last_problem}; gave up after {self.max_tries} "
+            f"{'try' if self.max_tries == 1 else 'tries'}. "
             "Try again later, or check the URL and your network."
         )
 
@@ -367,8 +368,18 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# requests/urllib3 wrap the system's reason ("[Errno 111] Connection refused") in their own
+# class names and object addresses: a reviewer needs the reason only.
+_SYSTEM_REASON = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
 def _short(exc: Exception) -> str:
     text = clean_line(str(exc))
+    reason = _SYSTEM_REASON.search(text)
+    if reason:
+        return reason.group(1).strip()
+    if "timed out" in text.lower():
+        return "the connection timed out"
     return text if len(text) < 120 else text[:117] + "..."
 
 
