@@ -11,15 +11,20 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from screener import workflow
 from screener.cli.output import remember_review_db, write_text
 from screener.errors import ScreenerError
-from screener.store import Store, is_postgres_url, review_exists
 from screener.textsafe import clean_line, safe_for_terminal
+
+if TYPE_CHECKING:
+    from screener.store import Store
+
+# The store (sqlite_utils, and psycopg for a server) is imported by the functions that open
+# a review, not here: every command imports this module, `screener CMD --help` included.
 
 DEFAULT_DB = Path("db") / "review.sqlite"
 
@@ -42,6 +47,8 @@ def json_option(func: Callable) -> Callable:
 
 def resolve_db(db_path: str | Path | None) -> str | Path:
     """A PostgreSQL URL as it is (a Path would spoil its //), else a file path."""
+    from screener.store import is_postgres_url
+
     value = db_path if db_path is not None else os.environ.get("SCREENER_DB")
     if not value:
         return DEFAULT_DB
@@ -51,6 +58,8 @@ def resolve_db(db_path: str | Path | None) -> str | Path:
 def open_store(db_path: Path | None, create: bool = False) -> Store:
     """Open the review; only commands that add records may create a new one (a mistyped
     path must not silently become an empty review)."""
+    from screener.store import Store, is_postgres_url, review_exists
+
     target = resolve_db(db_path)
     if not create and not review_exists(target):
         raise ScreenerError(
