@@ -65,8 +65,9 @@ def import_profile(args: list[str]) -> dict:
         name = name.strip()
         if name == "screener.cli":
             cli = cumulative_us
-        if name in HEAVY:
-            heavy.add(name)
+        top = name.split(".")[0]  # a package's own line can be missing, its modules' not
+        if top in HEAVY:
+            heavy.add(top)
     return {"total": total / 1e6, "count": count, "cli": cli / 1e6, "heavy": sorted(heavy)}
 
 
