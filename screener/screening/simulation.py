@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from screener.screening.ranking import DEFAULT_SEED, Ranker, ranked_order, refit_due
+from screener.screening.ranking import (
+    DEFAULT_SEED,
+    Ranker,
+    default_ranker,
+    ranked_order,
+    refit_due,
+)
 from screener.screening.stopping import stopping_point
 
 
@@ -74,10 +80,12 @@ def simulate(
     found = sum(known.values())
     queue: np.ndarray = np.empty(0, dtype=np.int64)
     position, refits, pending, new_include = 0, 0, len(screened), True
-    ranker = ranker_factory(seed) if ranker_factory else None
+    ranker = (ranker_factory or default_ranker)(seed)  # one ranker: it keeps work between fits
     while found < total_includes and len(known) < len(labels):
         if refit_due(pending, len(known), new_include) or position >= len(queue):
-            queue = ranked_order(features, known, seed, ranker)
+            # The queue is read only up to the next refit, which `refit_due` calls after at
+            # most len(known) // 49 + 1 labels: its head is all that need be sorted.
+            queue = ranked_order(features, known, seed, ranker, limit=len(known) // 49 + 2)
             position, pending, new_include = 0, 0, False
             refits += 1
         row = int(queue[position])

@@ -56,6 +56,7 @@ class RankingMixin:
     _rank_new_include = False
     _rank_on = False
     _rank_running = False  # one refit at a time: a thread cannot be stopped half-way
+    _features = None  # the worker's FeatureSet, kept from refit to refit
     _rank_again = False
 
     def start_ranking(self) -> None:
@@ -105,10 +106,13 @@ class RankingMixin:
             if len(set(labels.values())) < 2:
                 self.post_message(QueueRanked(generation, None, None, len(labels)))
                 return
-            features = flow.review_features(store, cached_only=True)
+            # The set from the last refit while the records are unchanged: its ranker keeps
+            # the similarities of labelled records from fit to fit.
+            features = flow.review_features(store, cached_only=True, reuse=self._features)
             if features is None:
                 _cache_in_child(str(self.db_path))
                 features = flow.review_features(store)  # cached by now, or computed here
+            self._features = features
             undecided = [i for i in ids if i not in own]
             seed = flow.review_seed(store)
             ranking = flow.rank_undecided(features, labels, ids, undecided, seed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -45,25 +45,37 @@ INLINE_FEATURES = 5_000
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """Text features of every record of the review: row i belongs to record ids[i]."""
+    """Text features of every record of the review: row i belongs to record ids[i]. The
+    ranker fitted on them is kept here too, so a screen that refits after every few
+    decisions reuses what the last fit computed."""
 
     ids: np.ndarray
     matrix: sparse.csr_matrix
+    fingerprint: str = ""
+    rankers: dict[int, core.Ranker] = field(default_factory=dict, compare=False, repr=False)
 
     def rows(self, record_ids: Sequence[int]) -> np.ndarray:
         return np.searchsorted(self.ids, np.asarray(record_ids, dtype=np.int64))
 
+    def ranker(self, seed: int) -> core.Ranker:
+        return self.rankers.setdefault(seed, core.default_ranker(seed))
+
 
 def review_features(
-    store: Store, progress: Callable[[str], None] | None = None, cached_only: bool = False
+    store: Store,
+    progress: Callable[[str], None] | None = None,
+    cached_only: bool = False,
+    reuse: FeatureSet | None = None,
 ) -> FeatureSet | None:
-    """The features of every record: from the cache while the records are unchanged, else
-    computed (about a minute per 100,000 records) and cached. With `cached_only`, None
-    instead of computing."""
+    """The features of every record: `reuse` (the set a caller already holds) or the
+    cached ones while the records are unchanged, else computed (some seconds per 100,000
+    records) and cached. With `cached_only`, None instead of computing."""
     fingerprint = f"{FEATURES_FORMAT}|{core.FEATURES_NAME}|{store.records_fingerprint()}"
+    if reuse is not None and reuse.fingerprint == fingerprint:
+        return reuse
     cached = store.load_features(fingerprint)
     if cached is not None:
-        return _decode(cached)
+        return _decode(cached, fingerprint)
     if cached_only:
         return None
     ids, texts = [], []
@@ -72,7 +84,7 @@ def review_features(
         texts.append(core.record_text(title, abstract))
     if progress:
         progress(f"computing the text features of {len(ids):,} records (once per change)")
-    features = FeatureSet(np.asarray(ids, dtype=np.int64), core.text_features(texts))
+    features = FeatureSet(np.asarray(ids, dtype=np.int64), core.text_features(texts), fingerprint)
     store.save_features(fingerprint, _encode(features))
     return features
 
@@ -104,7 +116,7 @@ def _encode(features: FeatureSet) -> bytes:
     return b"".join(parts)
 
 
-def _decode(blob: bytes) -> FeatureSet:
+def _decode(blob: bytes, fingerprint: str = "") -> FeatureSet:
     end = blob.index(b"\n")
     header = json.loads(blob[:end])
     offset, arrays = end + 1, {}
@@ -117,7 +129,7 @@ def _decode(blob: bytes) -> FeatureSet:
         (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
     )
     matrix.has_canonical_format = True  # stored canonical (text_features)
-    return FeatureSet(arrays["ids"], matrix)
+    return FeatureSet(arrays["ids"], matrix, fingerprint)
 
 
 # ---- what a reviewer's model learns from -------------------------------------------------
@@ -195,7 +207,7 @@ def rank_undecided(
     known = {int(row): labels[rid] for rid, row in _rows(features, labels)}
     if not core.can_rank(known):
         return Ranking(random_undecided(ids, undecided, seed), False, len(known), None)
-    scores = core.fitted_scores(features.matrix, known, seed)
+    scores = core.fitted_scores(features.matrix, known, seed, features.ranker(seed))
     order = core.ranked_order(features.matrix, known, seed, scores=scores)
     wanted = np.zeros(features.matrix.shape[0], dtype=bool)
     wanted[[row for _, row in _rows(features, undecided)]] = True
