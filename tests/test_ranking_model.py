@@ -182,7 +182,7 @@ def _stopping_point_by_testing_every_record(sequence, total, recall, check_every
     labels[: len(sequence)] = sequence
     first = int(np.argmax(labels)) if labels.any() else total
     for n in range(first + 1, total + 1, check_every):
-        if stopping.buscar_p(labels[:n], total, recall) < 0.05:
+        if stopping.buscar_p(labels[:n], total, recall) < 1 - 0.95:  # as the rule computes it
             return n
     return None
 

@@ -17,6 +17,7 @@ see; `screener simulate` runs the very same `ranked_order` on a labelled file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,9 +28,12 @@ import numpy as np
 from scipy import sparse
 
 DEFAULT_SEED = 0
-# A fit on every exclude of a large review would take seconds; beyond this many excludes
-# the model learns from a seeded random sample of them (and from every include).
-MAX_TRAINING_EXCLUDES = 2_000
+# The model's linear system grows with the rows it learns from (a fit on 1,000 rows takes
+# some 20 ms, on 4,000 about a second); beyond this many excludes it learns from a seeded
+# sample of them (and from every include). On the benchmark sets this changed neither
+# WSS@95 nor the stopping rule's recall, only when the last includes were found (Cohen
+# 2,037 vs 2,012 records, Hall 3,946 vs 4,096, with 2,000 kept: bench/bench_ranking.py).
+MAX_TRAINING_EXCLUDES = 1_000
 MODEL_NAME = (
     "linear SVM (squared hinge, C=0.11, intercept regularised: the problem of scikit-learn's "
     "LinearSVC), includes weighted 9.8:1 over excludes"
@@ -95,9 +99,18 @@ CHUNK = 2_000
 
 def _words(text: str) -> list[bytes]:
     text = text.lower()
-    if text.isascii():
-        return text.encode().translate(_ASCII_SPACES).split()
-    return list(map(str.encode, TOKEN.findall(text)))
+    if not text.isascii():
+        others = [c for c in set(text) if c > "\x7f"]
+        if any(map(_is_word_character, others)):  # é, α, 中: the regular expression
+            return list(map(str.encode, TOKEN.findall(text)))
+        for character in others:  # – ’ ©: separators like any space
+            text = text.replace(character, " ")
+    return text.encode().translate(_ASCII_SPACES).split()
+
+
+@functools.cache
+def _is_word_character(character: str) -> bool:
+    return re.match(r"\w", character) is not None
 
 
 def _ngram_counts(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -132,8 +145,9 @@ def _ngram_counts(texts: Sequence[str]) -> sparse.csr_matrix:
     starts = np.flatnonzero(np.diff(keys, prepend=-1))  # keys are >= 0
     data = np.diff(np.append(starts, len(keys))).astype(np.float64)
     keys = keys[starts]
-    rows, columns = np.divmod(keys, width)
-    indptr = np.searchsorted(rows, np.arange(len(texts) + 1))
+    row_starts = np.arange(len(texts) + 1, dtype=np.int64) * width
+    indptr = np.searchsorted(keys, row_starts)  # keys are sorted: no division needed
+    columns = keys - np.repeat(row_starts[:-1], np.diff(indptr))
     counts = sparse.csr_matrix((data, columns, indptr), shape=(len(texts), width))
     counts.has_canonical_format = True
     return counts
@@ -307,7 +321,7 @@ class SimilarityCache:
             self.rows = np.concatenate([self.rows, new])
             self.labelled = self.shared[self.rows]
             if len(new) <= 16:  # the usual refit: a few new rows, as dense columns
-                columns = self.shared[new].toarray().T
+                columns = self.shared[new].T.toarray()  # C order, as the product needs
                 block = np.asarray(self.labelled @ columns, dtype=np.float64)
             else:
                 block = (self.labelled @ self.shared[new].T).toarray()
@@ -356,7 +370,23 @@ def default_ranker(seed: int = DEFAULT_SEED) -> Ranker:
 
 def random_order(n: int, seed: int) -> np.ndarray:
     """A seeded permutation of range(n): the same review and seed give the same order."""
-    return np.random.default_rng(seed).permutation(n)
+    return _random_order(n, seed).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _random_order(n: int, seed: int) -> np.ndarray:
+    """random_order, kept for the queue's refits (read-only)."""
+    order = np.random.default_rng(seed).permutation(n)
+    order.flags.writeable = False
+    return order
+
+
+@functools.lru_cache(maxsize=4)
+def _rank_in_random_order(n: int, seed: int) -> np.ndarray:
+    rank = np.empty(n, dtype=np.int64)
+    rank[_random_order(n, seed)] = np.arange(n)
+    rank.flags.writeable = False
+    return rank
 
 
 def can_rank(labels: Mapping[int, int]) -> bool:
@@ -382,7 +412,7 @@ def ranked_order(
     `scores` from `fitted_scores` on the same labels saves fitting twice.
     """
     n = features.shape[0]
-    tiebreak = random_order(n, seed)
+    tiebreak = _random_order(n, seed)
     unlabelled = np.ones(n, dtype=bool)
     rows = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
     unlabelled[rows] = False
@@ -390,8 +420,7 @@ def ranked_order(
         return tiebreak[unlabelled[tiebreak]]
     if scores is None:
         scores = fitted_scores(features, labels, seed, ranker)
-    rank_of = np.empty(n, dtype=np.int64)
-    rank_of[tiebreak] = np.arange(n)
+    rank_of = _rank_in_random_order(n, seed)
     candidates = np.flatnonzero(unlabelled)
     if limit is not None and 0 < limit < len(candidates):
         # Every row scoring at least the limit-th best score (ties included), then sorted.
