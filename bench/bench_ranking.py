@@ -8,8 +8,9 @@ Per set and seed, both tools start from the same two priors (one include, one ex
 drawn by `screener.screening.simulation.choose_priors` and passed to ASReview with
 `--prior-idx`), retrain as they go and stop when every include is found. Printed per set:
 records screened to 95% / 100% recall, WSS@95, recall after 10% (mean over seeds), the
-buscar stopping point and the recall there (screener), and CPU / wall seconds per run
-(ASReview: its `asreview simulate` process; screener: `simulate` including features).
+buscar stopping point and the recall there (screener), and CPU / wall seconds per run of
+the whole command, process start to exit, for both: `asreview simulate FILE` and
+`screener simulate FILE --json` (which reads the file, computes the features and replays).
 
 ASReview runs are slow (minutes per run on the largest set), so their results are cached
 in --cache (default /tmp/asr-runs) by set, seed and priors; delete it to re-measure. Without
@@ -19,19 +20,29 @@ chosen from (a benchmark, not a zoo in the product). The data is read in place, 
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import resource
-import sqlite3
-import subprocess
-import sys
-import tempfile
-import time
-import zipfile
-from pathlib import Path
+import os
 
-import numpy as np
+# Each command runs with the environment as it was (ASReview with its own defaults;
+# screener sets one BLAS thread itself, screener/__init__.py); this process, which runs
+# candidate rankers itself, does as screener does, before numpy is imported.
+THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+AS_GIVEN = dict(os.environ)
+for _variable in THREADS:
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import sqlite3  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -55,7 +66,24 @@ def load(path: Path) -> tuple[list[str], list[str], np.ndarray]:
 # ---------------------------------------------------------------------------- screener
 
 
-def run_screener(texts, labels, seed, ranker_factory=None) -> dict:
+def run_screener(path: Path, seed: int) -> dict:
+    """`screener simulate` on the file, as a user runs it: process start to exit."""
+    command = [sys.executable, "-m", "screener", "simulate", str(path), "--seed", str(seed)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--json"], check=True, capture_output=True, cwd=ROOT, env=AS_GIVEN
+    )
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures = json.loads(done.stdout)
+    figures["cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
+    figures["wall_s"] = round(wall, 2)
+    return figures
+
+
+def run_in_process(texts, labels, seed, ranker_factory=None) -> dict:
+    """A candidate ranker, in this process (features included, imports not)."""
     cpu, wall = time.process_time(), time.perf_counter()
     features = ranking.text_features(texts)
     sim = simulation.simulate(features, labels, seed=seed, ranker_factory=ranker_factory)
@@ -88,7 +116,7 @@ def run_asreview(
         command += ["--seed", str(seed), "-o", str(project)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, check=True, capture_output=True, env=AS_GIVEN)
         wall = time.perf_counter() - wall
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         order = _asreview_order(project, Path(tmp))
@@ -146,8 +174,8 @@ def candidates() -> dict:
         def __init__(self, seed):
             self.model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
 
-        def fit(self, x, y):
-            self.model.fit(x, y)
+        def fit(self, x, rows, y):
+            self.model.fit(x[rows], y)
 
         def rank(self, x):
             return self.model.decision_function(x)
@@ -178,7 +206,7 @@ def main() -> None:
         titles, abstracts, labels = load(args.data / f"{name}.csv")
         texts = [ranking.record_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
         print(f"\n{name}: {len(labels):,} records, {int(labels.sum())} includes", flush=True)
-        ours = [run_screener(texts, labels, seed) for seed in args.seeds]
+        ours = [run_screener(args.data / f"{name}.csv", seed) for seed in args.seeds]
         print(f"  screener  {summary(ours)}", flush=True)
         for seed, run in zip(args.seeds, ours, strict=True):
             stops += 1
@@ -191,7 +219,7 @@ def main() -> None:
             )
         if args.candidates:
             for label, factory in candidates().items():
-                runs = [run_screener(texts, labels, s, factory) for s in args.seeds]
+                runs = [run_in_process(texts, labels, s, factory) for s in args.seeds]
                 print(f"  {label:9} {summary(runs)}", flush=True)
         if args.asreview:
             pairs = [
@@ -217,9 +245,13 @@ def main() -> None:
             mine, theirs = [o for o, _ in pairs], [t for _, t in pairs]
             print(f"  asreview  {summary(theirs)}  ({len(theirs)} seeds)", flush=True)
             print(f"  screener  {summary(mine)}  (the same seeds)", flush=True)
-            speed = np.mean([t["cpu_s"] for t in theirs]) / np.mean([o["cpu_s"] for o in mine])
+            cpu = np.mean([t["cpu_s"] for t in theirs]) / np.mean([o["cpu_s"] for o in mine])
+            wall = np.mean([t["wall_s"] for t in theirs]) / np.mean([o["wall_s"] for o in mine])
             wss_gap = np.mean([o["wss_95"] for o in mine]) - np.mean([t["wss_95"] for t in theirs])
-            print(f"  screener vs asreview: WSS@95 {wss_gap:+.4f}, CPU {speed:.1f}x less")
+            print(
+                f"  screener vs asreview: WSS@95 {wss_gap:+.4f}, CPU {cpu:.1f}x less, "
+                f"wall {wall:.1f}x less (ASReview's wall from its cached runs: same load?)"
+            )
     print(
         f"\nbuscar (recall 0.95, confidence 0.95) stopped at or above 95% recall in "
         f"{stops_ok}/{stops} runs"

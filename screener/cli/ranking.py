@@ -17,7 +17,7 @@ from screener.screening import TITLE_ABSTRACT
 from screener.textsafe import safe_for_terminal
 
 # The same as screener.screening.stopping.RULES (a test checks): the ranking modules pull
-# in scikit-learn and scipy, which every other command should not wait for.
+# in numpy and scipy, which every other command should not wait for.
 BUSCAR, RULES = "buscar", ("buscar", "consecutive")
 
 

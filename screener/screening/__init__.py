@@ -13,7 +13,7 @@ rich. The store loads rows into `Vote` and `Resolution`; everything else is deri
 - `blinding`: `visible_votes`, `may_see_votes` (the blinding rule is in its docstring);
 - `calibration`: `PairAgreement`, `agreement`, `pair_agreement`, `pilot_sample`;
 - `terms`: `highlight_spans`, `default_terms_from_query`, `query_terms`;
-- `ranking`, `stopping`, `simulation` (imported by module, they pull in scikit-learn):
+- `ranking`, `stopping`, `simulation` (imported by module, they pull in scipy):
   screening prioritisation, stopping rules, simulated screening.
 """
 

@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count
 from typing import Protocol
 
 import numpy as np
@@ -67,23 +67,22 @@ def text_features(texts: Sequence[str]) -> sparse.csr_matrix:
     n = len(texts)
     if not n:
         return sparse.csr_matrix((0, 0), dtype=np.float32)
-    counts = _ngram_counts(texts)
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    counts, columns, indptr, width = _ngram_counts(texts)
+    df = np.bincount(columns, minlength=width)
     keep = (df > 0) & (df <= (0.95 * n if n > 20 else n))
     if not keep.any():  # no term (empty texts), or none left: every record is alike
         return sparse.csr_matrix((n, 1), dtype=np.float32)
-    column = np.cumsum(keep) - 1
-    kept = keep[counts.indices]
-    indices = column[counts.indices[kept]].astype(np.int32)
-    row_of = np.repeat(np.arange(n), np.diff(counts.indptr))[kept]
-    idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0  # smoothed, as scikit-learn's
-    data = (1.0 + np.log(counts.data[kept])) * idf[indices]  # sublinear tf
-    norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
-    data /= np.where(norms > 0, norms, 1.0)[row_of]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))])
-    matrix = sparse.csr_matrix(
-        (data.astype(np.float32), indices, indptr), shape=(n, int(keep.sum()))
-    )
+    kept = keep[columns]
+    indices = (np.cumsum(keep, dtype=np.int32) - 1)[columns[kept]]
+    indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]  # entries kept before each row
+    data = np.log(counts[kept], dtype=np.float32)
+    del columns, kept, counts
+    data += 1.0  # sublinear tf: 1 + log(count)
+    data *= (np.log((1.0 + n) / (1.0 + df[keep])) + 1.0).astype(np.float32)[indices]  # idf
+    squares = np.concatenate([[0.0], np.cumsum(np.square(data, dtype=np.float64))])
+    norms = np.sqrt(squares[indptr[1:]] - squares[indptr[:-1]]).astype(np.float32)
+    data /= np.repeat(np.where(norms > 0, norms, np.float32(1.0)), np.diff(indptr))
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(n, int(keep.sum())))
     matrix.has_canonical_format = True  # rows sorted and summed: slices need no sorting
     return matrix
 
@@ -91,21 +90,27 @@ def text_features(texts: Sequence[str]) -> sparse.csr_matrix:
 # Words as scikit-learn's default token_pattern finds them: two or more word characters
 # (its (?u)\b\w\w+\b, scanned left to right, is the same as \w{2,}).
 TOKEN = re.compile(r"\w{2,}")
-# ASCII texts take a faster road to the same words: bytes that are not word characters
-# become spaces, the text is split, and one-letter words are dropped by their id.
-_ASCII_SPACES = bytes(c if re.match(r"\w", chr(c)) else 32 for c in range(128)) + b" " * 128
+# ASCII texts take a faster road to the same words: a chunk of them is joined (a mark
+# between two texts), bytes that are not word characters become spaces, the whole is
+# split once, and one-letter words are dropped by their id.
+_MARK = b"\x01"
+_ASCII_SPACES = bytes(c if re.match(r"\w", chr(c)) or c == _MARK[0] else 32 for c in range(128)) + (
+    b" " * 128
+)
 CHUNK = 2_000
 
 
-def _words(text: str) -> list[bytes]:
+def _ascii_text(text: str) -> str | None:
+    """`text` lowercased as ASCII with the same words, or None if only the regular
+    expression will find them (é, α, 中 are word characters; – ’ © are separators)."""
     text = text.lower()
     if not text.isascii():
         others = [c for c in set(text) if c > "\x7f"]
-        if any(map(_is_word_character, others)):  # é, α, 中: the regular expression
-            return list(map(str.encode, TOKEN.findall(text)))
-        for character in others:  # – ’ ©: separators like any space
+        if any(map(_is_word_character, others)):
+            return None
+        for character in others:
             text = text.replace(character, " ")
-    return text.encode().translate(_ASCII_SPACES).split()
+    return None if "\x01" in text else text
 
 
 @functools.cache
@@ -113,24 +118,46 @@ def _is_word_character(character: str) -> bool:
     return re.match(r"\w", character) is not None
 
 
-def _ngram_counts(texts: Sequence[str]) -> sparse.csr_matrix:
-    """How often each word and each pair of adjacent words occurs in each text (columns:
-    the words, then the pairs; a column may be empty). Words become integer ids through
-    one dictionary; a pair is the two ids in one 64-bit key, so pairs are counted by
-    sorting numbers, not strings."""
-    vocabulary: dict[bytes, int] = {}
-    ids, lengths = [], []
+def _ngram_counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """How often each word and each pair of adjacent words occurs in each text, as the
+    data, column indices and row pointers of a CSR matrix (columns sorted in each row)
+    and its width (the words, then the pairs; a column may be empty). Words become
+    integer ids through one dictionary; a pair is the two ids in one 64-bit key, so pairs
+    are counted by sorting numbers, not strings."""
+    vocabulary: dict[bytes, int] = {_MARK: 0}
+    # setdefault gives a new word the next number of `fresh` and an old one its id, in
+    # one pass; numbers offered to old words are skipped, so ids are made dense below.
+    fresh = count(1)
+    word_parts, doc_parts = [], []
     for start in range(0, len(texts), CHUNK):
-        docs = [_words(text) for text in texts[start : start + CHUNK]]
-        lengths += map(len, docs)
-        flat = list(chain.from_iterable(docs))
-        for word in dict.fromkeys(flat):  # new words get the next ids
-            vocabulary.setdefault(word, len(vocabulary))
-        ids.append(np.fromiter(map(vocabulary.__getitem__, flat), np.int64, len(flat)))
-    words = np.concatenate(ids) if ids else np.empty(0, np.int64)
-    del ids
-    doc = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+        chunk = texts[start : start + CHUNK]
+        ascii_texts = [_ascii_text(text) for text in chunk]
+        fast = [i for i, text in enumerate(ascii_texts) if text is not None]
+        slow = [i for i, text in enumerate(ascii_texts) if text is None]
+        joined = " \x01 ".join([ascii_texts[i] for i in fast])  # type: ignore[misc]
+        words = joined.encode().translate(_ASCII_SPACES).split()
+        slow_words = [list(map(str.encode, TOKEN.findall(chunk[i].lower()))) for i in slow]
+        words += chain.from_iterable(slow_words)
+        ids = np.fromiter(map(vocabulary.setdefault, words, fresh), np.int64, len(words))
+        fast_count = len(words) - sum(map(len, slow_words))
+        marks = ids[:fast_count] == 0  # the k-th mark ends the k-th fast text
+        docs = np.concatenate(
+            [
+                np.asarray(fast, dtype=np.int64)[np.cumsum(marks)],
+                np.repeat(np.asarray(slow, dtype=np.int64), list(map(len, slow_words))),
+            ]
+        )
+        kept = np.concatenate([~marks, np.ones(len(ids) - fast_count, dtype=bool)])
+        word_parts.append(ids[kept])
+        doc_parts.append(docs[kept] + start)
+    words = np.concatenate(word_parts) if word_parts else np.empty(0, np.int64)
+    doc = np.concatenate(doc_parts) if doc_parts else np.empty(0, np.int64)
+    del word_parts, doc_parts
+    numbers = np.fromiter(vocabulary.values(), np.int64, len(vocabulary))
+    dense = np.full(int(numbers.max()) + 1, -1, dtype=np.int64)
+    dense[numbers] = np.arange(len(numbers))
     one_letter = np.fromiter(map(len, vocabulary), np.int64, len(vocabulary)) == 1
+    words = dense[words]
     long_enough = ~one_letter[words]
     words, doc = words[long_enough], doc[long_enough]
     same = doc[1:] == doc[:-1]  # a pair never spans two texts
@@ -138,19 +165,19 @@ def _ngram_counts(texts: Sequence[str]) -> sparse.csr_matrix:
     width = len(vocabulary) + len(pairs)
     # One sort of row * width + column both groups repeats (to count them) and puts the
     # entries in CSR order, columns sorted within each row.
-    keys = np.concatenate([doc, doc[1:][same]]).astype(np.int64) * width
-    keys += np.concatenate([words, len(vocabulary) + pair_column.ravel()])
+    keys = np.concatenate([doc, doc[1:][same]])
+    keys *= width
+    pair_column += len(vocabulary)
+    keys += np.concatenate([words, pair_column.ravel()])
     del words, pair_column, same, doc
     keys.sort()
     starts = np.flatnonzero(np.diff(keys, prepend=-1))  # keys are >= 0
-    data = np.diff(np.append(starts, len(keys))).astype(np.float64)
+    counts = np.diff(np.append(starts, len(keys)))
     keys = keys[starts]
     row_starts = np.arange(len(texts) + 1, dtype=np.int64) * width
     indptr = np.searchsorted(keys, row_starts)  # keys are sorted: no division needed
-    columns = keys - np.repeat(row_starts[:-1], np.diff(indptr))
-    counts = sparse.csr_matrix((data, columns, indptr), shape=(len(texts), width))
-    counts.has_canonical_format = True
-    return counts
+    keys -= np.repeat(row_starts[:-1], np.diff(indptr))  # now the columns
+    return counts, keys, indptr, width
 
 
 class Ranker(Protocol):
@@ -188,9 +215,8 @@ class LinearRanker:
 
     def __post_init__(self) -> None:
         self._cache: SimilarityCache | None = None
-        self._weights: np.ndarray | None = None  # over the shared columns
+        self._weights: np.ndarray | None = None
         self._intercept = 0.0
-        self._fitted: tuple[np.ndarray, np.ndarray] | None = None  # rows, their scores
 
     def fit(self, features: sparse.csr_matrix, rows: np.ndarray, labels: np.ndarray) -> None:
         if self._cache is None or not self._cache.covers(features):
@@ -200,22 +226,20 @@ class LinearRanker:
         gram, beta = self._cache.gram(rows)
         y = labels[np.searchsorted(rows, self._cache.rows)]  # in the cache's order
         signs = np.where(y == 1, 1.0, -1.0)
-        beta, outputs = solve_l2_svm(gram, signs, self.c * class_weights(y, self.ratio), beta)
+        beta, _ = solve_l2_svm(gram, signs, self.c * class_weights(y, self.ratio), beta)
         self._cache.beta = beta
-        self._weights = self._cache.labelled.T @ beta
+        # w = Σ β_i x_i, in the features' precision (float32): half the memory to write.
+        self._weights = self._cache.labelled.T @ beta.astype(self._cache.labelled.dtype)
         self._intercept = float(beta.sum())
-        self._fitted = (self._cache.rows.copy(), outputs)
 
     def rank(self, features: sparse.csr_matrix) -> np.ndarray:
-        if self._weights is None or self._cache is None or self._fitted is None:
+        if self._weights is None:
             raise RuntimeError("fit the ranker before ranking")
-        if not self._cache.covers(features):
-            raise ValueError("rank the matrix the ranker was fitted on")
-        scores = self._cache.shared @ self._weights.astype(np.float32) + self._intercept
-        scores = scores.astype(np.float64)
-        rows, outputs = self._fitted
-        scores[rows] = outputs  # their own columns count for the labelled rows
-        return scores
+        if self._cache is not None and self._cache.covers(features):
+            scores = self._cache.halves.product(self._weights)
+        else:
+            scores = features @ self._weights
+        return scores.astype(np.float64) + self._intercept
 
 
 def class_weights(labels: np.ndarray, ratio: float) -> np.ndarray:
@@ -283,26 +307,21 @@ class SimilarityCache:
     """Dot products between the labelled rows of one feature matrix (plus 1 for the
     intercept), kept from fit to fit: a refit computes only the new rows' products.
 
-    Only columns that two or more rows share can make two different rows similar, so the
-    products use the matrix without the columns of a single row; a row's similarity with
-    itself is its full squared norm. The same reduced matrix scores the unlabelled rows,
-    exactly: a column of one row gets weight only if that row is labelled.
-
     `rows` is in the order rows arrived (new rows are appended to a buffer with room to
-    grow; a row no longer wanted is dropped by copying the rest once)."""
+    grow; a row no longer wanted is dropped by copying the rest once). Nothing is copied
+    from the feature matrix itself (at 100,000 records it is some 170 MB)."""
 
     def __init__(self, features: sparse.csr_matrix) -> None:
         self.features = features
-        df = np.bincount(features.indices, minlength=features.shape[1])
-        shared = df >= 2
-        self.shared = features if shared.all() else _columns(features, shared)
-        squares = features.copy()
-        squares.data = squares.data.astype(np.float64) ** 2
-        self.norms = np.asarray(squares.sum(axis=1)).ravel()
         self.rows = np.empty(0, dtype=np.int64)
-        self.labelled = self.shared[self.rows]  # the rows of `rows`, shared columns
+        self.labelled = features[self.rows]  # the rows of `rows`
         self.buffer = np.empty((0, 0))
         self.beta = np.empty(0)  # the last solution, in the order of `rows`
+        self._dense: np.ndarray | None = None
+
+    @functools.cached_property
+    def halves(self) -> RowHalves:
+        return RowHalves(self.features)
 
     def covers(self, features: sparse.csr_matrix) -> bool:
         return features is self.features
@@ -310,29 +329,41 @@ class SimilarityCache:
     def gram(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The similarities of `rows` (sorted), in the order of `self.rows` afterwards
         (a view: do not change it), and a start for β (the last solution, 0 for new rows)."""
-        m = len(self.rows)
-        kept = np.isin(self.rows, rows)
+        wanted = np.zeros(self.features.shape[0], dtype=bool)
+        wanted[rows] = True
+        kept = wanted[self.rows]
         if not kept.all():
             self._drop(kept)
-            m = len(self.rows)
-        new = rows[~np.isin(rows, self.rows)]
+        m = len(self.rows)
+        wanted[self.rows] = False
+        new = rows[wanted[rows]]
         if len(new):
             self._grow(m + len(new))
             self.rows = np.concatenate([self.rows, new])
-            self.labelled = self.shared[self.rows]
-            if len(new) <= 16:  # the usual refit: a few new rows, as dense columns
-                columns = self.shared[new].T.toarray()  # C order, as the product needs
-                block = np.asarray(self.labelled @ columns, dtype=np.float64)
+            self.labelled = self.features[self.rows]
+            if len(new) <= 16:  # the usual refit: a few new rows, one dense row at a time
+                block = np.column_stack([self._products(row) for row in new])
             else:
-                block = (self.labelled @ self.shared[new].T).toarray()
+                block = (self.labelled @ self.features[new].T).toarray()
             block += 1.0  # the intercept, a feature of 1 in every row
-            block[m + np.arange(len(new)), np.arange(len(new))] = self.norms[new] + 1.0
             size = m + len(new)
             self.buffer[:size, m:size] = block
             self.buffer[m:size, :m] = block[:m].T
             self.beta = np.concatenate([self.beta, np.zeros(len(new))])
         size = len(self.rows)
         return self.buffer[:size, :size], self.beta
+
+    def _products(self, row: int) -> np.ndarray:
+        """The labelled rows' dot products with `row`, through one dense vector kept
+        zero between calls (filling a fresh one would cost more than the product)."""
+        if self._dense is None:
+            self._dense = np.zeros(self.features.shape[1], dtype=self.features.dtype)
+        start, end = self.features.indptr[row], self.features.indptr[row + 1]
+        columns = self.features.indices[start:end]
+        self._dense[columns] = self.features.data[start:end]
+        products = np.asarray(self.labelled @ self._dense, dtype=np.float64)
+        self._dense[columns] = 0
+        return products
 
     def _grow(self, size: int) -> None:
         if size <= len(self.buffer):
@@ -346,21 +377,51 @@ class SimilarityCache:
         m = len(self.rows)
         self.buffer = self.buffer[:m, :m][np.ix_(kept, kept)].copy()
         self.rows, self.beta = self.rows[kept], self.beta[kept]
-        self.labelled = self.shared[self.rows]
+        self.labelled = self.features[self.rows]
 
 
-def _columns(matrix: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix:
-    """`matrix` with only the columns where `keep` is true (renumbered, still canonical)."""
-    kept = keep[matrix.indices]
-    new_column = (np.cumsum(keep) - 1).astype(np.int32)
-    row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))[kept]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=matrix.shape[0]))])
-    result = sparse.csr_matrix(
-        (matrix.data[kept], new_column[matrix.indices[kept]], indptr),
-        shape=(matrix.shape[0], int(keep.sum())),
+class RowHalves:
+    """A matrix as two blocks of rows (views, no copy) whose products with a vector are
+    computed on two cores at once: scoring every record after every refit is most of a
+    simulation's time, and scipy lets go of the interpreter lock while it multiplies.
+    The rows are cut where half the entries lie; each row's sum is the same either way."""
+
+    MIN_ENTRIES = 500_000  # below this a thread costs more than it saves
+
+    def __init__(self, matrix: sparse.csr_matrix) -> None:
+        self.matrix = matrix
+        self.blocks: list[sparse.csr_matrix] = []
+        if matrix.nnz >= self.MIN_ENTRIES:
+            cut = int(np.searchsorted(matrix.indptr, matrix.nnz // 2))
+            self.blocks = [_row_block(matrix, 0, cut), _row_block(matrix, cut, matrix.shape[0])]
+
+    def product(self, vector: np.ndarray) -> np.ndarray:
+        if not self.blocks:
+            return self.matrix @ vector
+        pending = _helper_thread().submit(self.blocks[1].__matmul__, vector)
+        return np.concatenate([self.blocks[0] @ vector, pending.result()])
+
+
+def _row_block(matrix: sparse.csr_matrix, start: int, end: int) -> sparse.csr_matrix:
+    first, last = matrix.indptr[start], matrix.indptr[end]
+    block = sparse.csr_matrix(
+        (
+            matrix.data[first:last],
+            matrix.indices[first:last],
+            matrix.indptr[start : end + 1] - first,
+        ),
+        shape=(end - start, matrix.shape[1]),
+        copy=False,
     )
-    result.has_canonical_format = True
-    return result
+    block.has_canonical_format = matrix.has_canonical_format
+    return block
+
+
+@functools.cache
+def _helper_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="screener-ranking")
 
 
 def default_ranker(seed: int = DEFAULT_SEED) -> Ranker:

@@ -1,7 +1,7 @@
 """The decision to stop title-abstract screening by a rule, and the records it leaves
 unscreened: PRISMA's "records marked as ineligible by automation tools" (excluded_automatic).
 
-Kept apart from `workflow.ranking` so that reports need not load scikit-learn.
+Kept apart from `workflow.ranking` so that reports need not load numpy and scipy.
 """
 
 from __future__ import annotations

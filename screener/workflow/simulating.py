@@ -8,7 +8,6 @@ returned as CSV text or drawn as SVG (no plotting library needed) or PNG (matplo
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,8 +30,10 @@ class Labelled:
 def read_labelled(text: str, path: str, label_column: str = "") -> Labelled:
     """Titles, abstracts and 0/1 labels from CSV text; the label column is `label_column`
     or the first of LABEL_COLUMNS present (ASReview's `label_included` among them)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
+    # Lines split at "\n" only, as a file is read; not io.StringIO, which would hold the
+    # text once more at four bytes a character.
+    reader = csv.reader(line + "\n" for line in text.lstrip("\ufeff").split("\n"))
+    header = {name.strip().lower(): at for at, name in enumerate(next(reader, []))}
     if "title" not in header:
         raise ImportFileError(
             f"{path}: no title column; a labelled CSV needs title, abstract "
@@ -43,17 +44,25 @@ def read_labelled(text: str, path: str, label_column: str = "") -> Labelled:
         wanted = label_column or " or ".join(LABEL_COLUMNS)
         raise ImportFileError(f"{path}: no label column {wanted}; name it with --label.")
     texts, labels = [], []
-    for line, row in enumerate(reader, start=2):
-        value = (row.get(header[column]) or "").strip()
+    at_title, at_abstract, at_label = header["title"], header.get("abstract", -1), header[column]
+    for row in reader:
+        if not row:  # a blank line
+            continue
+        value = _cell(row, at_label).strip()
         if value not in ("0", "1"):
-            raise ImportFileError(f"{path}, line {line}: label {value!r} in {column}: use 0 or 1.")
-        abstract = row.get(header["abstract"]) if "abstract" in header else ""
-        texts.append(ranking.record_text(row.get(header["title"]) or "", abstract or ""))
+            raise ImportFileError(
+                f"{path}, line {reader.line_num}: label {value!r} in {column}: use 0 or 1."
+            )
+        texts.append(ranking.record_text(_cell(row, at_title), _cell(row, at_abstract)))
         labels.append(int(value))
     y = np.asarray(labels, dtype=np.int64)
     if not len(y) or not y.any():
         raise ImportFileError(f"{path}: no record labelled 1 in {column}: nothing to find.")
     return Labelled(texts, y, column)
+
+
+def _cell(row: list[str], at: int) -> str:
+    return row[at] if 0 <= at < len(row) else ""
 
 
 def run_simulation(
