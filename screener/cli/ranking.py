@@ -225,9 +225,11 @@ def simulate(
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
         raise ScreenerError(f"{plot}: --plot writes a .svg or a .png file.")
     try:
-        text = labels_csv.read_text(encoding="utf-8-sig")
+        text = labels_csv.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScreenerError(f"{labels_csv}: cannot read it ({exc}); give a UTF-8 CSV.") from None
+    if "\r" in text:  # as a text file reads: \r\n and \r end lines (decoding alone is faster)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     started = time.perf_counter()
     from screener.workflow import simulating
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
 
 BUSCAR = "buscar"
 CONSECUTIVE = "consecutive"
@@ -75,7 +74,24 @@ def hypergeom_cdf(k, population, successes, draws) -> np.ndarray:
 
 
 def _log_choose(n, k):
-    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+    """log C(n, k) for whole numbers (arrays of floats); entries with k outside 0..n are
+    garbage, masked by the caller."""
+    n, k = n.astype(np.int64), k.astype(np.int64)
+    top = int(max(n.max(initial=0), k.max(initial=0))) if n.size else 0
+    table = _log_factorials(top)
+    return table[np.clip(n, 0, top)] - table[np.clip(k, 0, top)] - table[np.clip(n - k, 0, top)]
+
+
+_LOG_FACTORIALS = np.zeros(1)  # log(k!) for k = 0, 1, ...: grown as needed
+
+
+def _log_factorials(top: int) -> np.ndarray:
+    """log(k!) for k = 0..top at least (math.lgamma: no need to import scipy.special)."""
+    global _LOG_FACTORIALS
+    if len(_LOG_FACTORIALS) <= top:
+        size = max(top + 1, 2 * len(_LOG_FACTORIALS), 1024)
+        _LOG_FACTORIALS = np.fromiter((math.lgamma(k + 1) for k in range(size)), np.float64, size)
+    return _LOG_FACTORIALS
 
 
 def consecutive_excludes(sequence: Sequence[int] | np.ndarray) -> int:
