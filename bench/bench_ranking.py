@@ -158,7 +158,7 @@ def summary(runs: list[dict]) -> str:
     for column in COLUMNS:
         values = [r[column] for r in runs]
         parts.append(
-            f"{column}={np.mean(values):.3f}"
+            f"{column}={np.mean(values):.4f}"
             if "wss" in column or "recall" in column
             else f"{column}={np.mean(values):.1f}"
         )

@@ -167,11 +167,15 @@ def prepare_ranking(db: Path) -> dict[str, float]:
         decided = [v.record_id for v in store.decision_rows("title-abstract", REVIEWER)]
         for record_id in decided[::100]:
             store.save_decision(record_id, "title-abstract", REVIEWER, "include")
-    code = "import sys\nfrom screener.workflow.ranking import cache_features\n"
-    code += "cache_features(sys.argv[1])"
+    code = "import resource, sys\nfrom screener.workflow.ranking import cache_features\n"
+    code += "cache_features(sys.argv[1])\n"
+    code += "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(db)], check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(db)], check=True, capture_output=True, text=True
+    )
     figures["features_s"] = time.perf_counter() - t
+    figures["features_mib"] = int(done.stdout.split()[-1]) / 1024
     with Store(db) as store:
         t = time.perf_counter()
         features = rflow.review_features(store, cached_only=True)
@@ -186,6 +190,13 @@ def prepare_ranking(db: Path) -> dict[str, float]:
         figures["refit_cpu_s"] = time.process_time() - cpu
         figures["labels"] = len(labels)
         figures["estimate"] = ranking.estimated_remaining or 0.0
+        # The screen's next refit: one more decision, the same feature set and its ranker.
+        store.save_decision(ranking.undecided[0], "title-abstract", REVIEWER, "exclude")
+        t = time.perf_counter()
+        labels = rflow.reviewer_labels(store, REVIEWER, settings)
+        undecided = [i for i in ids if i not in labels]
+        rflow.rank_undecided(features, labels, ids, undecided, rflow.review_seed(store))
+        figures["next_refit_s"] = time.perf_counter() - t
     return figures
 
 
@@ -316,13 +327,15 @@ def main() -> None:
     print(f"peak memory (RSS):  {peak:.0f} MiB   (target < 500 MiB)")
     if ranking:
         print(
-            f"features (child):   {ranking['features_s']:.1f} s to compute and cache, "
+            f"features (child):   {ranking['features_s']:.1f} s to compute and cache "
+            f"(child's peak {ranking['features_mib']:.0f} MiB), "
             f"{ranking['features_load_s']:.2f} s to load from the cache"
         )
         print(
             f"one refit:          {ranking['refit_s']:.2f} s ({ranking['refit_cpu_s']:.2f} s CPU) "
             f"on {ranking['labels']:,} labels "
-            f"(target < 2 s); about {ranking['estimate']:.0f} relevant left"
+            f"(target < 2 s); about {ranking['estimate']:.0f} relevant left; "
+            f"the next refit (one more decision): {ranking['next_refit_s']:.2f} s"
         )
 
 

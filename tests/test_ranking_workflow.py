@@ -306,3 +306,25 @@ def test_cli_simulate_errors_are_one_line(tmp_path, runner):
     none.write_text("title,abstract\nA,B\n", encoding="utf-8")
     result = runner.invoke(main, ["simulate", str(none)])
     assert result.exit_code == 1 and "--label" in result.output
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_cli_simulate_reads_windows_and_old_mac_line_endings(tmp_path, runner, newline):
+    unix = tmp_path / "unix.csv"
+    _labelled_csv(unix)
+    other = tmp_path / "other.csv"
+    other.write_bytes(unix.read_bytes().replace(b"\n", newline.encode()))
+    figures = []
+    for path in (unix, other):
+        result = runner.invoke(main, ["simulate", str(path), "--seed", "2", "--json"])
+        assert result.exit_code == 0, result.output
+        figures.append(json.loads(result.stdout[result.stdout.index("{") :]))
+    assert figures[0]["screened_to_95"] == figures[1]["screened_to_95"]
+    assert figures[0]["records"] == figures[1]["records"] == 120
+
+
+def test_cli_simulate_reports_the_physical_line_of_a_bad_label(tmp_path, runner):
+    bad = tmp_path / "bad.csv"
+    bad.write_text('title,abstract,label\nA,"two\nlines",1\nC,D,maybe\n', encoding="utf-8")
+    result = runner.invoke(main, ["simulate", str(bad)])
+    assert result.exit_code == 1 and "line 4" in result.output

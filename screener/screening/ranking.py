@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import chain, count
+from itertools import chain, count, islice
 from typing import Protocol
 
 import numpy as np
@@ -51,7 +51,7 @@ def record_text(title: str, abstract: str) -> str:
     return f"{title}\n{title}\n{abstract or ''}"
 
 
-def text_features(texts: Sequence[str]) -> sparse.csr_matrix:
+def text_features(texts: Iterable[str]) -> sparse.csr_matrix:
     """TF-IDF rows (float32, L2-normalised) for `texts`, in order.
 
     The same matrix as scikit-learn's `TfidfVectorizer(ngram_range=(1, 2),
@@ -64,24 +64,32 @@ def text_features(texts: Sequence[str]) -> sparse.csr_matrix:
     lowered WSS@95 on the benchmark (bench/bench_ranking.py). Terms in more than 95% of
     records are dropped as noise.
     """
-    n = len(texts)
+    counts, columns, indptr, width = _ngram_counts(texts)
+    n = len(indptr) - 1
     if not n:
         return sparse.csr_matrix((0, 0), dtype=np.float32)
-    counts, columns, indptr, width = _ngram_counts(texts)
     df = np.bincount(columns, minlength=width)
     keep = (df > 0) & (df <= (0.95 * n if n > 20 else n))
     if not keep.any():  # no term (empty texts), or none left: every record is alike
         return sparse.csr_matrix((n, 1), dtype=np.float32)
     kept = keep[columns]
+    dropped = np.flatnonzero(~kept)  # entries of the few terms in nearly every text
+    dropped_rows = np.searchsorted(indptr, dropped, side="right") - 1
+    indptr = indptr - np.concatenate([[0], np.cumsum(np.bincount(dropped_rows, minlength=n))])
     indices = (np.cumsum(keep, dtype=np.int32) - 1)[columns[kept]]
-    indptr = np.concatenate([[0], np.cumsum(kept)])[indptr]  # entries kept before each row
     data = np.log(counts[kept], dtype=np.float32)
-    del columns, kept, counts
+    del columns, kept, counts, dropped, dropped_rows
     data += 1.0  # sublinear tf: 1 + log(count)
     data *= (np.log((1.0 + n) / (1.0 + df[keep])) + 1.0).astype(np.float32)[indices]  # idf
-    squares = np.concatenate([[0.0], np.cumsum(np.square(data, dtype=np.float64))])
-    norms = np.sqrt(squares[indptr[1:]] - squares[indptr[:-1]]).astype(np.float32)
-    data /= np.repeat(np.where(norms > 0, norms, np.float32(1.0)), np.diff(indptr))
+    lengths = np.diff(indptr)
+    norms = np.ones(n, dtype=np.float32)
+    filled = lengths > 0
+    if filled.any():
+        squares = np.add.reduceat(np.square(data), indptr[:-1][filled], dtype=np.float64)
+        norms[filled] = np.sqrt(squares)
+    for row in range(0, n, 10_000):  # a block of rows at a time: no second copy of data
+        first, last = indptr[row], indptr[min(row + 10_000, n)]
+        data[first:last] /= np.repeat(norms[row : row + 10_000], lengths[row : row + 10_000])
     matrix = sparse.csr_matrix((data, indices, indptr), shape=(n, int(keep.sum())))
     matrix.has_canonical_format = True  # rows sorted and summed: slices need no sorting
     return matrix
@@ -118,19 +126,26 @@ def _is_word_character(character: str) -> bool:
     return re.match(r"\w", character) is not None
 
 
-def _ngram_counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+# Within a chunk of texts an entry is one number: the text (11 bits, CHUNK < 2**11), then a
+# word id, or for a pair (first id + 1) * 2**26 + second id (ids below 2**26).
+_ID_BITS, _TEXT_SHIFT = 26, 52
+_PAIR = 1 << _ID_BITS
+
+
+def _ngram_counts(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """How often each word and each pair of adjacent words occurs in each text, as the
     data, column indices and row pointers of a CSR matrix (columns sorted in each row)
-    and its width (the words, then the pairs; a column may be empty). Words become
-    integer ids through one dictionary; a pair is the two ids in one 64-bit key, so pairs
-    are counted by sorting numbers, not strings."""
+    and its width (the words, then the pairs; a column may be empty).
+
+    Words become integer ids through one dictionary; a chunk of texts is then counted by
+    sorting numbers, not strings, and only its distinct entries are kept; the pairs get
+    their columns at the end. Memory stays near the size of the result (12 bytes an
+    entry while counting): 100,000 abstracts in well under a gigabyte."""
     vocabulary: dict[bytes, int] = {_MARK: 0}
-    # setdefault gives a new word the next number of `fresh` and an old one its id, in
-    # one pass; numbers offered to old words are skipped, so ids are made dense below.
-    fresh = count(1)
-    word_parts, doc_parts = [], []
-    for start in range(0, len(texts), CHUNK):
-        chunk = texts[start : start + CHUNK]
+    one_letter = bytearray(b"\x01")  # per word id (the mark counts as one letter)
+    chunks: list[list[np.ndarray]] = []
+    stream = iter(texts)
+    while chunk := list(islice(stream, CHUNK)):
         ascii_texts = [_ascii_text(text) for text in chunk]
         fast = [i for i, text in enumerate(ascii_texts) if text is not None]
         slow = [i for i, text in enumerate(ascii_texts) if text is None]
@@ -138,7 +153,12 @@ def _ngram_counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
         words = joined.encode().translate(_ASCII_SPACES).split()
         slow_words = [list(map(str.encode, TOKEN.findall(chunk[i].lower()))) for i in slow]
         words += chain.from_iterable(slow_words)
-        ids = np.fromiter(map(vocabulary.setdefault, words, fresh), np.int64, len(words))
+        new = [word for word in dict.fromkeys(words) if word not in vocabulary]
+        vocabulary.update(zip(new, count(len(vocabulary)), strict=False))
+        one_letter.extend(len(word) == 1 for word in new)
+        if len(vocabulary) >= _PAIR:
+            raise ValueError(f"more than {_PAIR:,} distinct words: too many to rank")
+        ids = np.fromiter(map(vocabulary.__getitem__, words), np.int64, len(words))
         fast_count = len(words) - sum(map(len, slow_words))
         marks = ids[:fast_count] == 0  # the k-th mark ends the k-th fast text
         docs = np.concatenate(
@@ -147,37 +167,56 @@ def _ngram_counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
                 np.repeat(np.asarray(slow, dtype=np.int64), list(map(len, slow_words))),
             ]
         )
-        kept = np.concatenate([~marks, np.ones(len(ids) - fast_count, dtype=bool)])
-        word_parts.append(ids[kept])
-        doc_parts.append(docs[kept] + start)
-    words = np.concatenate(word_parts) if word_parts else np.empty(0, np.int64)
-    doc = np.concatenate(doc_parts) if doc_parts else np.empty(0, np.int64)
-    del word_parts, doc_parts
-    numbers = np.fromiter(vocabulary.values(), np.int64, len(vocabulary))
-    dense = np.full(int(numbers.max()) + 1, -1, dtype=np.int64)
-    dense[numbers] = np.arange(len(numbers))
-    one_letter = np.fromiter(map(len, vocabulary), np.int64, len(vocabulary)) == 1
-    words = dense[words]
-    long_enough = ~one_letter[words]
-    words, doc = words[long_enough], doc[long_enough]
-    same = doc[1:] == doc[:-1]  # a pair never spans two texts
-    pairs, pair_column = np.unique((words[:-1][same] << 32) | words[1:][same], return_inverse=True)
-    width = len(vocabulary) + len(pairs)
-    # One sort of row * width + column both groups repeats (to count them) and puts the
-    # entries in CSR order, columns sorted within each row.
-    keys = np.concatenate([doc, doc[1:][same]])
-    keys *= width
-    pair_column += len(vocabulary)
-    keys += np.concatenate([words, pair_column.ravel()])
-    del words, pair_column, same, doc
-    keys.sort()
-    starts = np.flatnonzero(np.diff(keys, prepend=-1))  # keys are >= 0
-    counts = np.diff(np.append(starts, len(keys)))
-    keys = keys[starts]
-    row_starts = np.arange(len(texts) + 1, dtype=np.int64) * width
-    indptr = np.searchsorted(keys, row_starts)  # keys are sorted: no division needed
-    keys -= np.repeat(row_starts[:-1], np.diff(indptr))  # now the columns
-    return counts, keys, indptr, width
+        kept = ~np.frombuffer(bytes(one_letter), dtype=np.bool_)[ids]  # marks are one letter
+        ids, docs = ids[kept], docs[kept]
+        same = docs[1:] == docs[:-1]  # a pair never spans two texts
+        keys = np.concatenate(
+            [
+                (docs << _TEXT_SHIFT) | ids,
+                (docs[1:][same] << _TEXT_SHIFT)
+                | ((ids[:-1][same] + 1) << _ID_BITS)
+                | ids[1:][same],
+            ]
+        )
+        del ids, docs, same
+        keys.sort()  # by text, then words before pairs, each in id order
+        starts = np.flatnonzero(np.diff(keys, prepend=-1))  # keys are >= 0
+        # A term more than 65,535 times in one text counts as that many (log-scaled anyway).
+        counts = np.minimum(np.diff(np.append(starts, len(keys))), 65_535).astype(np.uint16)
+        keys = keys[starts]
+        indptr = np.searchsorted(keys, np.arange(len(chunk) + 1, dtype=np.int64) << _TEXT_SHIFT)
+        keys &= (1 << _TEXT_SHIFT) - 1  # now the word id or the pair's number
+        chunks.append([indptr, keys, counts])
+    return _assemble(chunks, len(vocabulary))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (by sorting: numpy's hashing unique is slower here)."""
+    values = np.sort(values)
+    return values[np.diff(values, prepend=values[:1] - 1) != 0] if len(values) else values
+
+
+def _assemble(chunks: list[list[np.ndarray]], words: int):
+    """One CSR matrix from the chunks' counts: pairs numbered after the words, in the
+    order of their numbers (so columns stay sorted within each row)."""
+    seen = [_distinct(terms[terms >= _PAIR]) for _, terms, _ in chunks]
+    pairs = _distinct(np.concatenate(seen)) if seen else np.empty(0, np.int64)
+    del seen
+    width = words + len(pairs)
+    total = sum(len(part[1]) for part in chunks)
+    columns = np.empty(total, dtype=np.int32 if width < 2**31 else np.int64)
+    counts = np.empty(total, dtype=np.uint16)
+    indptr = [np.zeros(1, dtype=np.int64)]
+    offset = 0
+    for at, (starts, terms, numbers) in enumerate(chunks):
+        end = offset + len(terms)
+        is_pair = terms >= _PAIR
+        terms[is_pair] = words + np.searchsorted(pairs, terms[is_pair])
+        columns[offset:end], counts[offset:end] = terms, numbers
+        indptr.append(starts[1:] + offset)
+        chunks[at] = []  # freed as the result fills: memory stays near one copy
+        offset = end
+    return counts, columns, np.concatenate(indptr), width
 
 
 class Ranker(Protocol):

@@ -93,7 +93,9 @@ class FindingMixin:
         """Search on this thread's own connection (a LIKE over every abstract)."""
         assert self.queue is not None
         try:
-            with Store(self.db_path) as store:
+            # Checked when the screen opened it; a quick_check per search would add
+            # a second on a large review.
+            with Store(self.db_path, check=False) as store:
                 positions = replace(self.queue, store=store).search(text)
         except FAILURES as exc:
             self.post_message(SearchFinished(text, error=str(exc)))

@@ -96,7 +96,9 @@ class RankingMixin:
         from screener.workflow import ranking as flow
         from screener.workflow.screening import current_pilot, load_settings
 
-        store = Store(self.db_path)
+        # Checked (PRAGMA quick_check) when the screen opened it: not again on every
+        # refit, which on a 100,000-record review took longer than the refit itself.
+        store = Store(self.db_path, check=False)
         try:
             settings = load_settings(store)
             if current_pilot(store)["ids"]:  # calibration: everyone sees the same sample

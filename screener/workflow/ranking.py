@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,13 +78,17 @@ def review_features(
         return _decode(cached, fingerprint)
     if cached_only:
         return None
-    ids, texts = [], []
-    for record_id, title, abstract in store.record_texts():
-        ids.append(record_id)
-        texts.append(core.record_text(title, abstract))
     if progress:
-        progress(f"computing the text features of {len(ids):,} records (once per change)")
-    features = FeatureSet(np.asarray(ids, dtype=np.int64), core.text_features(texts), fingerprint)
+        progress("computing the text features of the records (once per change)")
+    ids: list[int] = []
+
+    def texts() -> Iterator[str]:  # streamed: 100,000 abstracts are not held at once
+        for record_id, title, abstract in store.record_texts():
+            ids.append(record_id)
+            yield core.record_text(title, abstract)
+
+    matrix = core.text_features(texts())
+    features = FeatureSet(np.asarray(ids, dtype=np.int64), matrix, fingerprint)
     store.save_features(fingerprint, _encode(features))
     return features
 
@@ -112,7 +116,7 @@ def _encode(features: FeatureSet) -> bytes:
     }
     header = {"shape": list(m.shape), "lengths": {k: len(v) for k, v in arrays.items()}}
     parts = [json.dumps(header).encode() + b"\n"]
-    parts += [arrays[name].tobytes() for name, _ in _ARRAYS]
+    parts += [memoryview(arrays[name]).cast("B") for name, _ in _ARRAYS]  # no copies
     return b"".join(parts)
 
 
