@@ -7,7 +7,7 @@ For each command it runs `python -m screener ...` --repeat times in fresh interp
 prints the best and median wall time, then once with `python -X importtime` and prints the
 total import time, the number of modules imported, the cumulative time of `screener.cli`
 and which heavy libraries were imported (a command should import only what it needs:
-`simulate` needs numpy, scipy and scikit-learn, not requests, sqlite_utils or textual).
+`simulate` needs numpy and scipy, not scikit-learn, requests, sqlite_utils or textual).
 The simulated review is a small synthetic CSV written to a temporary directory.
 
 To compare with another checkout, run this file with PYTHONPATH=/path/to/that/checkout

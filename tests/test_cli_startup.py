@@ -120,7 +120,23 @@ def test_start_up_and_help_import_no_heavy_library(code):
 def test_simulate_does_not_import_the_store_or_network_libraries():
     loaded = _heavy_modules_after("import screener.cli.ranking, screener.workflow.simulating")
     assert "numpy" in loaded  # the ranking core needs it
-    assert not {"requests", "sqlite_utils", "textual", "psycopg"} & set(loaded)
+    assert not {"requests", "sqlite_utils", "textual", "psycopg", "sklearn"} & set(loaded)
+
+
+def test_a_whole_simulation_runs_without_scikit_learn(tmp_path):
+    """scikit-learn is a test dependency only: the ranking computes its model itself."""
+    data = tmp_path / "labels.csv"
+    rows = ["title,abstract,label_included"]
+    rows += [f"hair loss trial {i},minoxidil,{int(i % 5 == 0)}" for i in range(30)]
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code = (
+        "import sys\nsys.modules['sklearn'] = None  # importing it now fails\n"
+        "from screener.cli import main\n"
+        f"main.main(['simulate', {str(data)!r}, '--json'], standalone_mode=False)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert '"wss_95"' in done.stdout
 
 
 def test_workflow_names_load_on_first_use():
