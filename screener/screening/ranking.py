@@ -186,7 +186,11 @@ def _ngram_counts(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
         keys = keys[starts]
         indptr = np.searchsorted(keys, np.arange(len(chunk) + 1, dtype=np.int64) << _TEXT_SHIFT)
         keys &= (1 << _TEXT_SHIFT) - 1  # now the word id or the pair's number
-        chunks.append([indptr, keys, counts])
+        pairs = keys >= _PAIR
+        distinct, which = _distinct_and_which(keys[pairs])
+        keys[pairs] = _PAIR + which  # a pair now names its place among `distinct`
+        del pairs, which
+        chunks.append([indptr, keys, counts, distinct])
     return _assemble(chunks, len(vocabulary))
 
 
@@ -196,22 +200,31 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return values[np.diff(values, prepend=values[:1] - 1) != 0] if len(values) else values
 
 
+def _distinct_and_which(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (sorted) and, for each value, its index among them."""
+    order = np.argsort(values)
+    ordered = values[order]
+    first = np.diff(ordered, prepend=ordered[:1] - 1) != 0 if len(values) else ordered > 0
+    which = np.empty(len(values), dtype=np.int32)
+    which[order] = np.cumsum(first) - 1
+    return ordered[first], which
+
+
 def _assemble(chunks: list[list[np.ndarray]], words: int):
     """One CSR matrix from the chunks' counts: pairs numbered after the words, in the
     order of their numbers (so columns stay sorted within each row)."""
-    seen = [_distinct(terms[terms >= _PAIR]) for _, terms, _ in chunks]
-    pairs = _distinct(np.concatenate(seen)) if seen else np.empty(0, np.int64)
-    del seen
+    pairs = _distinct(np.concatenate([part[3] for part in chunks])) if chunks else np.empty(0)
     width = words + len(pairs)
     total = sum(len(part[1]) for part in chunks)
     columns = np.empty(total, dtype=np.int32 if width < 2**31 else np.int64)
     counts = np.empty(total, dtype=np.uint16)
     indptr = [np.zeros(1, dtype=np.int64)]
     offset = 0
-    for at, (starts, terms, numbers) in enumerate(chunks):
+    for at, (starts, terms, numbers, distinct) in enumerate(chunks):
         end = offset + len(terms)
+        # The chunk's distinct pairs are looked up (in order: fast), not every entry.
         is_pair = terms >= _PAIR
-        terms[is_pair] = words + np.searchsorted(pairs, terms[is_pair])
+        terms[is_pair] = (words + np.searchsorted(pairs, distinct))[terms[is_pair] - _PAIR]
         columns[offset:end], counts[offset:end] = terms, numbers
         indptr.append(starts[1:] + offset)
         chunks[at] = []  # freed as the result fills: memory stays near one copy
