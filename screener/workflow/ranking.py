@@ -132,7 +132,7 @@ def _decode(blob: bytes, fingerprint: str = "") -> FeatureSet:
     matrix = sparse.csr_matrix(
         (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
     )
-    matrix.has_canonical_format = True  # stored canonical (text_features)
+    matrix.has_sorted_indices = False  # one entry per term (text_features), any order
     return FeatureSet(arrays["ids"], matrix, fingerprint)
 
 
@@ -423,8 +423,9 @@ def methods(store: Store) -> dict:
         "model": core.MODEL_NAME if settings.order == "relevance" else None,
         "features": core.FEATURES_NAME if settings.order == "relevance" else None,
         "training": (
-            "each reviewer's own title-abstract decisions and reconciled final decisions; "
-            "retrained after every include and every few excludes"
+            "each reviewer's own title-abstract decisions and reconciled final decisions "
+            f"(every include, and up to {core.MAX_TRAINING_EXCLUDES:,} excludes, a fixed "
+            "seeded sample beyond that); retrained after every include and every few excludes"
             if settings.order == "relevance"
             else None
         ),
