@@ -178,7 +178,7 @@ class StoreBase:
         """Apply pending migrations, one transaction each. The version is read again under
         the write lock: several processes opening a new review at once must not all apply
         the same migration."""
-        if self.schema_version == 0 and self._holds_other_tables():
+        if self._holds_other_programs_tables():
             raise DatabaseError(
                 f"{self.path} is a database of another program, not a screener review; "
                 "give a new file name (--db) for the review."
@@ -196,11 +196,15 @@ class StoreBase:
                     MIGRATIONS[version](self.db)
                     self.conn.execute(f"PRAGMA user_version = {version + 1}")
 
-    def _holds_other_tables(self) -> bool:
-        row = self.conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    def _holds_other_programs_tables(self) -> bool:
+        """Tables but no schema version: another program's database. Both are read by one
+        statement, one snapshot: read apart, another process creating this review could
+        commit its first migration in between, and the review would look foreign."""
+        version, tables = self.conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM "
+            "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%')"
         ).fetchone()
-        return bool(row[0])
+        return version == 0 and tables > 0
 
     def _pending(self, version: int) -> bool:
         if version > len(MIGRATIONS):
