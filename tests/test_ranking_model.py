@@ -206,3 +206,32 @@ def test_stopping_point_equals_testing_every_record(total, rate, check_every, re
     expected = _stopping_point_by_testing_every_record(sequence, total, recall, check_every)
     found = stopping.stopping_point(sequence, total, recall=recall, check_every=check_every)
     assert found == expected
+
+
+def test_scores_through_every_records_products_equal_scores_through_the_weights(monkeypatch):
+    """Small reviews score from every record's products with the labelled rows; large
+    ones (past EVERYONE_LIMIT) through w = Σ β_i x_i: the same numbers either way, also
+    when a review crosses the limit in the middle of screening."""
+    x, labels = _corpus(300, seed=7)
+    rows = np.union1d(np.arange(0, 300, 3), [0, 1])  # 100 rows
+    dense = ranking.LinearRanker()
+    dense.fit(x, rows, labels[rows])
+    assert dense._cache.everyone is not None
+    crossing = ranking.LinearRanker()
+    crossing.fit(x, rows[:20], labels[rows[:20]])  # room for 64 rows
+    assert crossing._cache.everyone is not None
+    monkeypatch.setattr(ranking.SimilarityCache, "EVERYONE_LIMIT", 300 * 50)
+    crossing.fit(x, rows, labels[rows])  # 100 rows: past the limit now
+    assert crossing._cache.everyone is None
+    monkeypatch.setattr(ranking.SimilarityCache, "EVERYONE_LIMIT", 0)
+    sparse_only = ranking.LinearRanker()
+    sparse_only.fit(x, rows, labels[rows])
+    assert sparse_only._cache.everyone is None
+    assert np.allclose(dense.rank(x), sparse_only.rank(x), atol=1e-5)
+    assert np.allclose(crossing.rank(x), sparse_only.rank(x), atol=1e-5)
+    cache = dense._cache  # its products, read directly (ranking picks the cheaper road)
+    m = len(cache.rows)
+    through_products = cache.everyone[:, :m] @ cache.beta.astype(np.float32)
+    assert np.allclose(through_products, x @ dense.weights, atol=1e-5)
+    figures = simulation.measures(simulation.simulate(x, labels, seed=3))
+    assert figures["screened_to_100"] < 100

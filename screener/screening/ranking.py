@@ -275,6 +275,7 @@ class LinearRanker:
         self._cache: SimilarityCache | None = None
         self._weights: np.ndarray | None = None
         self._intercept = 0.0
+        self._fitted = False
 
     def fit(self, features: sparse.csr_matrix, rows: np.ndarray, labels: np.ndarray) -> None:
         if self._cache is None or not self._cache.covers(features):
@@ -286,18 +287,29 @@ class LinearRanker:
         signs = np.where(y == 1, 1.0, -1.0)
         beta, _ = solve_l2_svm(gram, signs, self.c * class_weights(y, self.ratio), beta)
         self._cache.beta = beta
-        # w = Σ β_i x_i, in the features' precision (float32): half the memory to write.
-        self._weights = self._cache.labelled.T @ beta.astype(self._cache.labelled.dtype)
+        self._weights = None  # computed when needed (`weights`)
         self._intercept = float(beta.sum())
+        self._fitted = True
 
     def rank(self, features: sparse.csr_matrix) -> np.ndarray:
-        if self._weights is None:
+        if not self._fitted or self._cache is None:
             raise RuntimeError("fit the ranker before ranking")
-        if self._cache is not None and self._cache.covers(features):
-            scores = self._cache.halves.product(self._weights)
-        else:
-            scores = features @ self._weights
+        cache = self._cache
+        scores = cache.scores(cache.beta) if cache.covers(features) else None
+        if scores is None:
+            scores = cache.halves.product(self.weights) if cache.covers(features) else None
+        if scores is None:
+            scores = features @ self.weights
         return scores.astype(np.float64) + self._intercept
+
+    @property
+    def weights(self) -> np.ndarray:
+        """w = Σ β_i x_i over the features' columns, in their precision (float32)."""
+        if self._weights is None:
+            assert self._cache is not None
+            cache = self._cache
+            self._weights = cache.labelled.T @ cache.beta.astype(cache.features.dtype)
+        return self._weights
 
 
 def class_weights(labels: np.ndarray, ratio: float) -> np.ndarray:
@@ -366,20 +378,41 @@ class SimilarityCache:
     intercept), kept from fit to fit: a refit computes only the new rows' products.
 
     `rows` is in the order rows arrived (new rows are appended to a buffer with room to
-    grow; a row no longer wanted is dropped by copying the rest once). Nothing is copied
-    from the feature matrix itself (at 100,000 records it is some 170 MB)."""
+    grow; a row no longer wanted is dropped by copying the rest once).
+
+    While it fits in EVERYONE_LIMIT numbers, the cache also keeps every record's dot
+    products with the labelled rows (`everyone`, records x labelled rows): a record's
+    score is then those products weighted by β, a dense product far smaller than the
+    sparse one while few records are labelled, and a new row's similarities are read from
+    it. Beyond the limit (a large review) it scores through the weights w = Σ β_i x_i."""
+
+    EVERYONE_LIMIT = 1 << 24  # numbers (float32): 64 MB
 
     def __init__(self, features: sparse.csr_matrix) -> None:
         self.features = features
         self.rows = np.empty(0, dtype=np.int64)
-        self.labelled = features[self.rows]  # the rows of `rows`
         self.buffer = np.empty((0, 0))
         self.beta = np.empty(0)  # the last solution, in the order of `rows`
+        # Kept only where it can hold a thousand labelled rows (up to some 16,000 records).
+        small = features.shape[0] * 1024 <= self.EVERYONE_LIMIT
+        self.everyone = np.empty((features.shape[0], 0), np.float32) if small else None
+        self._labelled: sparse.csr_matrix | None = None
         self._dense: np.ndarray | None = None
 
     @functools.cached_property
     def halves(self) -> RowHalves:
         return RowHalves(self.features)
+
+    @functools.cached_property
+    def _by_column(self) -> sparse.csc_matrix:
+        return self.features.tocsc()
+
+    @property
+    def labelled(self) -> sparse.csr_matrix:
+        """The rows of `rows` (sliced when first needed after a change)."""
+        if self._labelled is None:
+            self._labelled = self.features[self.rows]
+        return self._labelled
 
     def covers(self, features: sparse.csr_matrix) -> bool:
         return features is self.features
@@ -396,20 +429,38 @@ class SimilarityCache:
         wanted[self.rows] = False
         new = rows[wanted[rows]]
         if len(new):
-            self._grow(m + len(new))
+            size = m + len(new)
+            self._grow(size)
             self.rows = np.concatenate([self.rows, new])
-            self.labelled = self.features[self.rows]
-            if len(new) <= 16:  # the usual refit: a few new rows, one dense row at a time
+            self._labelled = None
+            if self.everyone is not None:
+                for at, row in enumerate(new, start=m):
+                    self.everyone[:, at] = self._with_everyone(row)
+                block = self.everyone[self.rows, m:size].astype(np.float64)
+            elif len(new) <= 16:  # the usual refit: a few new rows, one dense row at a time
                 block = np.column_stack([self._products(row) for row in new])
             else:
                 block = (self.labelled @ self.features[new].T).toarray()
             block += 1.0  # the intercept, a feature of 1 in every row
-            size = m + len(new)
             self.buffer[:size, m:size] = block
             self.buffer[m:size, :m] = block[:m].T
             self.beta = np.concatenate([self.beta, np.zeros(len(new))])
         size = len(self.rows)
         return self.buffer[:size, :size], self.beta
+
+    def scores(self, beta: np.ndarray) -> np.ndarray | None:
+        """Every record's Σ β_i x_i·x (without the intercept) from `everyone`, or None
+        when it is not kept or reading it would move more memory than the sparse product
+        (4 bytes a record and labelled row against 8 an entry of the features)."""
+        m = len(self.rows)
+        if self.everyone is None or 4 * self.everyone.shape[0] * m > 8 * self.features.nnz:
+            return None
+        return self.everyone[:, :m] @ beta.astype(np.float32)
+
+    def _with_everyone(self, row: int) -> np.ndarray:
+        """Every record's dot product with `row`, through the columns `row` uses."""
+        start, end = self.features.indptr[row], self.features.indptr[row + 1]
+        return self._by_column[:, self.features.indices[start:end]] @ self.features.data[start:end]
 
     def _products(self, row: int) -> np.ndarray:
         """The labelled rows' dot products with `row`, through one dense vector kept
@@ -424,18 +475,29 @@ class SimilarityCache:
         return products
 
     def _grow(self, size: int) -> None:
-        if size <= len(self.buffer):
-            return
-        bigger = np.empty((max(size, 2 * len(self.buffer), 64),) * 2)
         m = len(self.rows)
-        bigger[:m, :m] = self.buffer[:m, :m]
-        self.buffer = bigger
+        if size > len(self.buffer):
+            bigger = np.empty((max(size, 2 * len(self.buffer), 64),) * 2)
+            bigger[:m, :m] = self.buffer[:m, :m]
+            self.buffer = bigger
+        if self.everyone is not None and size > self.everyone.shape[1]:
+            records = self.features.shape[0]
+            width = max(size, self.everyone.shape[1] * 5 // 4, 64)
+            if records * size > self.EVERYONE_LIMIT:
+                self.everyone = None  # too large: score through the weights from now on
+                self.__dict__.pop("_by_column", None)
+            else:
+                wider = np.empty((records, min(width, self.EVERYONE_LIMIT // records)), np.float32)
+                wider[:, :m] = self.everyone[:, :m]
+                self.everyone = wider
 
     def _drop(self, kept: np.ndarray) -> None:
         m = len(self.rows)
         self.buffer = self.buffer[:m, :m][np.ix_(kept, kept)].copy()
+        if self.everyone is not None:
+            self.everyone = self.everyone[:, :m][:, kept].copy()
         self.rows, self.beta = self.rows[kept], self.beta[kept]
-        self.labelled = self.features[self.rows]
+        self._labelled = None
 
 
 class RowHalves:
