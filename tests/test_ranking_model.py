@@ -214,6 +214,7 @@ def test_scores_through_every_records_products_equal_scores_through_the_weights(
     when a review crosses the limit in the middle of screening."""
     x, labels = _corpus(300, seed=7)
     rows = np.union1d(np.arange(0, 300, 3), [0, 1])  # 100 rows
+    monkeypatch.setattr(ranking.SimilarityCache, "EVERYONE_READS", 1_000)  # a tiny corpus
     dense = ranking.LinearRanker()
     dense.fit(x, rows, labels[rows])
     assert dense._cache.everyone is not None

@@ -380,13 +380,15 @@ class SimilarityCache:
     `rows` is in the order rows arrived (new rows are appended to a buffer with room to
     grow; a row no longer wanted is dropped by copying the rest once).
 
-    While it fits in EVERYONE_LIMIT numbers, the cache also keeps every record's dot
-    products with the labelled rows (`everyone`, records x labelled rows): a record's
-    score is then those products weighted by β, a dense product far smaller than the
-    sparse one while few records are labelled, and a new row's similarities are read from
-    it. Beyond the limit (a large review) it scores through the weights w = Σ β_i x_i."""
+    While few records are labelled, the cache also keeps every record's dot products with
+    the labelled rows (`everyone`, records x labelled rows): a record's score is then
+    those products weighted by β, a dense product far cheaper than the sparse one, and a
+    new row's similarities are read from it. Past EVERYONE_LIMIT numbers or once it
+    would read more memory than the sparse product, it is dropped and records are scored
+    through the weights w = Σ β_i x_i."""
 
     EVERYONE_LIMIT = 1 << 24  # numbers (float32): 64 MB
+    EVERYONE_READS = 2  # (records x labelled rows) / entries of the features
 
     def __init__(self, features: sparse.csr_matrix) -> None:
         self.features = features
@@ -450,12 +452,10 @@ class SimilarityCache:
 
     def scores(self, beta: np.ndarray) -> np.ndarray | None:
         """Every record's Σ β_i x_i·x (without the intercept) from `everyone`, or None
-        when it is not kept or reading it would move more memory than the sparse product
-        (4 bytes a record and labelled row against 8 an entry of the features)."""
-        m = len(self.rows)
-        if self.everyone is None or 4 * self.everyone.shape[0] * m > 8 * self.features.nnz:
+        when it is not kept."""
+        if self.everyone is None:
             return None
-        return self.everyone[:, :m] @ beta.astype(np.float32)
+        return self.everyone[:, : len(self.rows)] @ beta.astype(np.float32)
 
     def _with_everyone(self, row: int) -> np.ndarray:
         """Every record's dot product with `row`, through the columns `row` uses."""
@@ -480,16 +480,21 @@ class SimilarityCache:
             bigger = np.empty((max(size, 2 * len(self.buffer), 64),) * 2)
             bigger[:m, :m] = self.buffer[:m, :m]
             self.buffer = bigger
+        records = self.features.shape[0]
+        # Reading `everyone` (4 bytes a record and labelled row) costs more than the sparse
+        # product (8 bytes an entry) past EVERYONE_READS x the entries: from there on, as
+        # past the memory limit, records are scored through the weights.
+        if self.everyone is not None and (
+            records * size > self.EVERYONE_LIMIT
+            or records * size > self.EVERYONE_READS * self.features.nnz
+        ):
+            self.everyone = None
+            self.__dict__.pop("_by_column", None)
         if self.everyone is not None and size > self.everyone.shape[1]:
-            records = self.features.shape[0]
             width = max(size, self.everyone.shape[1] * 5 // 4, 64)
-            if records * size > self.EVERYONE_LIMIT:
-                self.everyone = None  # too large: score through the weights from now on
-                self.__dict__.pop("_by_column", None)
-            else:
-                wider = np.empty((records, min(width, self.EVERYONE_LIMIT // records)), np.float32)
-                wider[:, :m] = self.everyone[:, :m]
-                self.everyone = wider
+            wider = np.empty((records, min(width, self.EVERYONE_LIMIT // records)), np.float32)
+            wider[:, :m] = self.everyone[:, :m]
+            self.everyone = wider
 
     def _drop(self, kept: np.ndarray) -> None:
         m = len(self.rows)
