@@ -236,3 +236,24 @@ def test_scores_through_every_records_products_equal_scores_through_the_weights(
     assert np.allclose(through_products, x @ dense.weights, atol=1e-5)
     figures = simulation.measures(simulation.simulate(x, labels, seed=3))
     assert figures["screened_to_100"] < 100
+
+
+def test_a_fit_refuses_a_row_twice_or_a_single_class_and_keeps_nothing_of_it():
+    x, labels = _corpus(50)
+    ranker = ranking.LinearRanker()
+    with pytest.raises(ValueError, match="twice"):
+        ranker.fit(x, np.array([0, 0, 1]), np.array([1, 1, 0]))
+    with pytest.raises(ValueError, match="one include and one exclude"):
+        ranker.fit(x, np.array([1, 2, 3]), np.array([0, 0, 0]))
+    rows = np.array([0, 1, 2, 3])
+    ranker.fit(x, rows, np.array([1, 0, 0, 1]))
+    fresh = ranking.LinearRanker()
+    fresh.fit(x, rows, np.array([1, 0, 0, 1]))
+    assert ranker._cache.rows.tolist() == [0, 1, 2, 3]
+    assert np.allclose(ranker.rank(x), fresh.rank(x))
+
+
+def test_the_random_order_before_a_model_also_stops_at_the_limit():
+    x, _ = _corpus(50)
+    head = ranking.ranked_order(x, {0: 1}, seed=2, limit=5)
+    assert head.tolist() == ranking.ranked_order(x, {0: 1}, seed=2)[:5].tolist()

@@ -282,6 +282,10 @@ class LinearRanker:
             self._cache = SimilarityCache(features)
         order = np.argsort(rows, kind="stable")
         rows, labels = np.asarray(rows)[order], np.asarray(labels)[order]
+        if len(rows) > 1 and not (rows[1:] != rows[:-1]).all():
+            raise ValueError("each labelled row once: a row was given twice")
+        if not (labels == 1).any() or not (labels != 1).any():
+            raise ValueError("the model needs at least one include and one exclude to learn")
         gram, beta = self._cache.gram(rows)
         y = labels[np.searchsorted(rows, self._cache.rows)]  # in the cache's order
         signs = np.where(y == 1, 1.0, -1.0)
@@ -603,7 +607,7 @@ def ranked_order(
     rows = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
     unlabelled[rows] = False
     if not can_rank(labels):
-        return tiebreak[unlabelled[tiebreak]]
+        return tiebreak[unlabelled[tiebreak]][:limit]
     if scores is None:
         scores = fitted_scores(features, labels, seed, ranker)
     rank_of = _rank_in_random_order(n, seed)

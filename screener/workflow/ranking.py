@@ -132,7 +132,9 @@ def _decode(blob: bytes, fingerprint: str = "") -> FeatureSet:
     matrix = sparse.csr_matrix(
         (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
     )
-    matrix.has_sorted_indices = False  # one entry per term (text_features), any order
+    # One entry per term (text_features), not in column order. The arrays are views on the
+    # read-only blob: a scipy call that sorts indices in place needs `matrix.copy()` first.
+    matrix.has_sorted_indices = False
     return FeatureSet(arrays["ids"], matrix, fingerprint)
 
 
