@@ -181,8 +181,8 @@ def candidates() -> dict:
             return self.model.decision_function(x)
 
     return {
-        "svm C=0.1": lambda s: ranking.LinearRanker(c=0.1, seed=s),
-        "svm C=0.5": lambda s: ranking.LinearRanker(c=0.5, seed=s),
+        "svm C=0.1": lambda s: ranking.LinearRanker(c=0.1),
+        "svm C=0.5": lambda s: ranking.LinearRanker(c=0.5),
         "logistic": Logistic,
     }
 

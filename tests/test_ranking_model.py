@@ -143,7 +143,7 @@ class _FreshEachFit:
         self.seed = seed
 
     def fit(self, features, rows, labels):
-        self.inner = ranking.LinearRanker(seed=self.seed)
+        self.inner = ranking.LinearRanker()
         self.inner.fit(features, rows, labels)
 
     def rank(self, features):

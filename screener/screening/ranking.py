@@ -6,8 +6,9 @@ them), then calls `ranked_order` with only the labels the blinding rules let a r
 see; `screener simulate` runs the very same `ranked_order` on a labelled file.
 
 - `text_features(texts)`: TF-IDF on word 1-2-grams (sublinear tf), one row per record;
-- `Ranker` (protocol: `fit(features, labels)`, `rank(features) -> scores`), the default
-  `LinearRanker` (linear SVM, includes weighted up) and `default_ranker()`;
+- `Ranker` (protocol: `fit(features, rows, labels)`, `rank(features) -> scores`), the
+  default `LinearRanker` (linear SVM, includes weighted up, solved here with what it
+  computed at the last fit: `SimilarityCache`) and `default_ranker()`;
 - `estimate_remaining(...)`: the includes the model expects among the unscreened;
 - `random_order(n, seed)`: the seeded order used until a reviewer has one include and
   one exclude; `ranked_order(...)`: unlabelled rows, most likely relevant first;
@@ -268,7 +269,6 @@ class LinearRanker:
 
     c: float = 0.11
     ratio: float = 9.8
-    seed: int = DEFAULT_SEED
     name: str = MODEL_NAME
 
     def __post_init__(self) -> None:
@@ -554,8 +554,9 @@ def _helper_thread():
 
 
 def default_ranker(seed: int = DEFAULT_SEED) -> Ranker:
-    """The ranker screener ships (chosen by bench/bench_ranking.py)."""
-    return LinearRanker(seed=seed)
+    """The ranker screener ships (chosen by bench/bench_ranking.py). It has no randomness;
+    `seed` is the factory's signature (`simulate` passes it to every ranker)."""
+    return LinearRanker()
 
 
 def random_order(n: int, seed: int) -> np.ndarray:
